@@ -55,13 +55,17 @@ class RawEvent:
 
 @dataclass(frozen=True, slots=True)
 class RawSpan:
-    """One OTLP span, decoded. `binary_keys`/`truncated_keys` name attributes the decoder altered."""
+    """One OTLP span, decoded.
+
+    `binary_keys`/`truncated_keys` name attributes the decoder altered.
+    """
 
     trace_id: str
     span_id: str
     parent_span_id: str
     name: str
-    kind: int  # OTLP SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer
+    # OTLP SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer
+    kind: int
     start_time_unix_nano: int
     end_time_unix_nano: int
     status_code: int  # OTLP StatusCode: 0 unset, 1 ok, 2 error
@@ -77,7 +81,10 @@ class RawSpan:
 
 @dataclass(frozen=True, slots=True)
 class RawLog:
-    """One OTLP log record, decoded. `event_name` is the OTLP `eventName` or `event.name` attribute."""
+    """One OTLP log record, decoded.
+
+    `event_name` is the OTLP `eventName` or the `event.name` attribute.
+    """
 
     trace_id: str
     span_id: str
@@ -166,7 +173,8 @@ class SpanRecord:
     code_function: str = ""
     code_lineno: int = 0
     dialects: tuple[str, ...] = ()
-    attributes: dict[str, str] = field(default_factory=dict)  # raw, values as text (JSON if not str)
+    # raw attributes, values as text (JSON when not a string)
+    attributes: dict[str, str] = field(default_factory=dict)
     resource: dict[str, str] = field(default_factory=dict)
     events: str = ""  # span events as a JSON array of {name, time_unix_nano, attributes}
     scope_name: str = ""

@@ -1,0 +1,115 @@
+"""Turn attribute values (AnyValue as Python) into the plain types records hold."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from runlens.semconv.records import AttrValue
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text, non-ASCII kept as is."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    return _ENCODER.encode(value)
+
+
+def as_text(value: AttrValue) -> str:
+    """A raw attribute value as stored text: strings as is, anything else as compact JSON."""
+    return value if isinstance(value, str) else dumps(value)
+
+
+def as_str(value: AttrValue) -> str:
+    """A scalar as a string ("" for None, lists/maps as JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return dumps(value)
+
+
+def as_int(value: object) -> int | None:
+    """An integer from an int, an integral float or a numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return None
+    return None
+
+
+def as_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def as_bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def loads(value: object) -> Any:
+    """Structured data from a JSON string (or the value itself when already structured).
+
+    Returns None for a string that is not JSON.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or text[0] not in '[{"0123456789-tfn':
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+    return value
+
+
+def as_json_text(value: AttrValue) -> str:
+    """JSON text for a value that may be a JSON string, structured, or plain text.
+
+    A string that parses as JSON is re-encoded compactly; any other string becomes a JSON string.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        parsed = loads(value)
+        if parsed is None and value.strip() != "null":
+            return dumps(value)
+        return dumps(parsed)
+    return dumps(value)
+
+
+def attributes_text(attributes: dict[str, AttrValue]) -> dict[str, str]:
+    """Raw attributes as text: strings as is, anything else as compact JSON."""
+    return {
+        key: value if isinstance(value, str) else dumps(value) for key, value in attributes.items()
+    }

@@ -1,0 +1,216 @@
+"""`map_span`: one decoded OTLP span → one canonical `SpanRecord`.
+
+Runs on the ingest hot path: one scan of the attribute keys detects dialects and collects
+flattened message families; every other field is a dictionary lookup. Dialect mappers run in
+precedence order (spec `gen_ai.*` current names > dialect-specific keys > deprecated names) and
+only fill what is still empty.
+"""
+
+from __future__ import annotations
+
+from runlens.semconv import genai, keys, logfire, openinference, openllmetry
+from runlens.semconv.coerce import as_str, attributes_text, dumps
+from runlens.semconv.draft import SpanDraft, scan
+from runlens.semconv.errors import code_location, error_of
+from runlens.semconv.kinds import base_kind, summarizing_name
+from runlens.semconv.messages import (
+    first_finish_reason,
+    has_compaction_part,
+    tool_calls_of,
+    with_system,
+)
+from runlens.semconv.pricing import PriceTable
+from runlens.semconv.records import (
+    Attributes,
+    CostSource,
+    RawSpan,
+    SpanKind,
+    SpanRecord,
+    SpanStatus,
+    TokenUsage,
+)
+
+_LLM_LIKE = (SpanKind.LLM_CALL, SpanKind.EMBEDDING)
+_CHAIN_OPERATIONS = ("invoke_workflow", "execute_task", "plan")
+_CHAIN_KINDS = ("CHAIN", "workflow", "task")
+
+
+def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord:
+    attributes = raw.attributes
+    found = scan(attributes, raw.scope_name, raw.scope_version)
+    draft = SpanDraft(kind=base_kind(attributes, raw.name))
+    draft.llm_like = draft.kind in _LLM_LIKE or (
+        draft.kind is SpanKind.SUMMARIZATION
+        and bool(
+            attributes.get(keys.GEN_AI_REQUEST_MODEL) or attributes.get(keys.GEN_AI_RESPONSE_MODEL)
+        )
+    )
+
+    dialects: list[str] = []
+    if found.genai:
+        dialects.append("genai")
+        genai.apply_current(attributes, draft)
+    if found.openinference:
+        dialects.append("openinference")
+        openinference.apply(attributes, found, draft)
+    if found.openllmetry:
+        dialects.append("openllmetry")
+        openllmetry.apply(attributes, found, draft)
+    if found.pydantic_ai or found.logfire:
+        dialects.append("pydantic_ai" if found.pydantic_ai else "logfire")
+        if found.pydantic_ai and found.logfire:
+            dialects.append("logfire")
+        logfire.apply(attributes, draft)
+    if found.genai:
+        genai.apply_deprecated(attributes, draft)
+    if found.runlens:
+        dialects.append("runlens")
+
+    kind = _final_kind(draft, found.compaction_keys, attributes, raw.name)
+    status, span_id, parent_id, end = _status_and_ids(raw)
+    run_id = as_str(attributes.get(keys.RUNLENS_RUN_ID)) or as_str(
+        raw.resource.get(keys.RUNLENS_RUN_ID)
+    )
+    error_type, error_message = error_of(
+        attributes, raw.events, raw.status_message, raw.status_code == 2
+    )
+    filepath, function, lineno = code_location(attributes)
+    usage = _usage(draft)
+    cost, cost_source = _cost(draft, usage, prices)
+    output_messages = draft.output_messages or []
+
+    if draft.input_messages is not None and not draft.input:
+        draft.input = dumps(with_system(draft.system, draft.input_messages))
+    elif draft.system is not None and not draft.input and draft.llm_like:
+        draft.input = dumps([draft.system])
+    if draft.output_messages is not None and not draft.output:
+        draft.output = dumps(draft.output_messages)
+    stop_reason = draft.stop_reason or first_finish_reason(output_messages)
+
+    return SpanRecord(
+        project_id=project_id,
+        run_id=run_id or raw.trace_id,
+        trace_id=raw.trace_id,
+        span_id=span_id,
+        parent_span_id=parent_id,
+        kind=kind,
+        name=raw.name,
+        status=status,
+        start_time_unix_nano=raw.start_time_unix_nano,
+        end_time_unix_nano=end,
+        service_name=as_str(raw.resource.get(keys.SERVICE_NAME)),
+        agent_id=draft.agent_id,
+        agent_name=draft.agent_name,
+        conversation_id=draft.conversation_id,
+        provider=draft.provider,
+        request_model=draft.request_model,
+        response_model=draft.response_model,
+        temperature=draft.temperature,
+        top_p=draft.top_p,
+        max_tokens=draft.max_tokens,
+        stop_reason=genai.normalize_finish_reason(stop_reason) if stop_reason else "",
+        response_id=draft.response_id,
+        usage=usage,
+        cost_usd=cost,
+        cost_source=cost_source,
+        price_version=prices.version if cost_source is CostSource.PRICE_TABLE else "",
+        input=draft.input,
+        output=draft.output,
+        tool_name=draft.tool_name,
+        tool_call_id=draft.tool_call_id,
+        tool_calls=tool_calls_of(output_messages) if draft.llm_like else (),
+        error_type=error_type,
+        error_message=error_message,
+        outcome=as_str(attributes.get(keys.RUNLENS_ACTION_OUTCOME)),
+        replay_of=as_str(attributes.get(keys.RUNLENS_REPLAY_OF)),
+        code_filepath=filepath,
+        code_function=function,
+        code_lineno=lineno,
+        dialects=tuple(dialects),
+        attributes=attributes_text(attributes),
+        resource=attributes_text(raw.resource),
+        events=_events_json(raw),
+        scope_name=raw.scope_name,
+        truncated=bool(raw.truncated_keys),
+        binary=bool(raw.binary_keys),
+    )
+
+
+def _final_kind(
+    draft: SpanDraft, compaction_keys: bool, attributes: Attributes, name: str
+) -> SpanKind:
+    kind = draft.kind
+    if kind is SpanKind.SUMMARIZATION or compaction_keys or draft.compaction:
+        return SpanKind.SUMMARIZATION
+    if (draft.input_messages and has_compaction_part(draft.input_messages)) or (
+        draft.output_messages and has_compaction_part(draft.output_messages)
+    ):
+        return SpanKind.SUMMARIZATION
+    agent_or_chain = kind is SpanKind.AGENT or (
+        kind is SpanKind.OTHER
+        and (
+            attributes.get(keys.GEN_AI_OPERATION_NAME) in _CHAIN_OPERATIONS
+            or attributes.get(keys.OI_SPAN_KIND) in _CHAIN_KINDS
+            or attributes.get(keys.TL_SPAN_KIND) in _CHAIN_KINDS
+        )
+    )
+    if agent_or_chain and summarizing_name(name, draft.agent_name):
+        return SpanKind.SUMMARIZATION
+    return kind
+
+
+def _status_and_ids(raw: RawSpan) -> tuple[SpanStatus, str, str, int]:
+    """Status, span id, parent id and end time; start markers become RUNNING with end 0.
+
+    A Logfire pending span is a child of the real span: its parent id is the real span's id and
+    `logfire.pending_parent_id` the real span's parent.
+    """
+    attributes = raw.attributes
+    if attributes.get(keys.LOGFIRE_SPAN_TYPE) == keys.LOGFIRE_PENDING_SPAN and raw.parent_span_id:
+        parent = attributes.get(keys.LOGFIRE_PENDING_PARENT_ID)
+        parent_id = f"{parent:016x}" if isinstance(parent, int) else as_str(parent)
+        if parent_id.strip("0") == "":
+            parent_id = ""
+        return SpanStatus.RUNNING, raw.parent_span_id, parent_id, 0
+    if attributes.get(keys.RUNLENS_SPAN_STATE) == keys.RUNLENS_SPAN_STATE_STARTED:
+        return SpanStatus.RUNNING, raw.span_id, raw.parent_span_id, 0
+    status = SpanStatus.ERROR if raw.status_code == 2 else SpanStatus.OK
+    return status, raw.span_id, raw.parent_span_id, raw.end_time_unix_nano
+
+
+def _usage(draft: SpanDraft) -> TokenUsage:
+    if not draft.llm_like:
+        return TokenUsage()
+    return TokenUsage(
+        input=draft.input_tokens or 0,
+        cached_input=draft.cached_input or 0,
+        cache_write=draft.cache_write or 0,
+        output=draft.output_tokens or 0,
+        reasoning=draft.reasoning or 0,
+    )
+
+
+def _cost(
+    draft: SpanDraft, usage: TokenUsage, prices: PriceTable
+) -> tuple[float | None, CostSource]:
+    if draft.producer_cost is not None:
+        return draft.producer_cost, CostSource.PRODUCER
+    if not draft.llm_like:
+        return None, CostSource.NONE
+    cost = prices.cost(draft.response_model, usage)
+    if cost is None:
+        cost = prices.cost(draft.request_model, usage)
+    if cost is None:
+        return None, CostSource.UNPRICED
+    return cost, CostSource.PRICE_TABLE
+
+
+def _events_json(raw: RawSpan) -> str:
+    if not raw.events:
+        return ""
+    return dumps(
+        [
+            {"name": e.name, "time_unix_nano": e.time_unix_nano, "attributes": e.attributes}
+            for e in raw.events
+        ]
+    )
