@@ -140,7 +140,9 @@ def decode_logs(request: ExportLogsServiceRequest, limits: DecodeLimits) -> Deco
                 flags = _Flags()
                 attributes = _attributes(record.attributes, limits, flags)
                 event_name = record.event_name or str(attributes.get("event.name") or "")
-                body = _value(record.body, limits, flags, "body") if record.HasField("body") else None
+                body = (
+                    _value(record.body, limits, flags, "body") if record.HasField("body") else None
+                )
                 out.items.append(
                     RawLog(
                         trace_id=trace_id,
@@ -177,7 +179,9 @@ def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, 
         _hex_ids_to_base64(document, path)
         json_format.ParseDict(document, message, ignore_unknown_fields=True)
     except (json_format.ParseError, binascii.Error, TypeError, ValueError, AttributeError) as exc:
-        raise DecodeError(f"body is not a valid OTLP/JSON {message.DESCRIPTOR.name}: {exc}") from exc
+        raise DecodeError(
+            f"body is not a valid OTLP/JSON {message.DESCRIPTOR.name}: {exc}"
+        ) from exc
 
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")

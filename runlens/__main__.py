@@ -1,0 +1,101 @@
+"""`runlens` command line: `serve` runs the backend, `demo` sends example agent runs to it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from runlens import __version__
+from runlens.settings import Settings
+
+_SERVE_FLAGS: dict[str, tuple[str, type]] = {
+    "--host": ("host", str),
+    "--grpc-port": ("grpc_port", int),
+    "--otlp-http-port": ("otlp_http_port", int),
+    "--port": ("port", int),
+    "--clickhouse-url": ("clickhouse_url", str),
+    "--project": ("project", str),
+    "--retention-days": ("retention_days", int),
+    "--run-timeout": ("run_timeout_s", float),
+    "--price-table": ("price_table", str),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="runlens", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"runlens {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the OTLP receivers and the API")
+    for flag, (name, kind) in _SERVE_FLAGS.items():
+        field = Settings.model_fields[name]
+        serve.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            default=None,
+            help=f"{field.description} [env RUNLENS_{name.upper()}, default {field.default}]",
+        )
+
+    demo = commands.add_parser("demo", help="send realistic agent runs to a running runlens")
+    demo.add_argument("--endpoint", default="http://127.0.0.1:4317", help="OTLP/gRPC endpoint")
+    demo.add_argument("--runs", type=int, default=12, help="how many agent runs to send")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        overrides = {name: getattr(args, name) for name, _ in _SERVE_FLAGS.values()}
+        return _serve({k: v for k, v in overrides.items() if v is not None})
+    from runlens.sdk.demo import run_demo
+
+    return run_demo(args.endpoint, args.runs)
+
+
+def _serve(overrides: dict[str, Any]) -> int:
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"runlens: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    from runlens.serve import Server
+
+    server = Server(settings)
+    try:
+        endpoints = server.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"runlens: cannot start: {exc}", file=sys.stderr)
+        server.stop()
+        return 1
+    print(
+        f"runlens {__version__} is running\n"
+        f"  data        {endpoints.data_location}\n"
+        f"  OTLP/gRPC   {endpoints.otlp_grpc_url}  "
+        f"(OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_grpc_url})\n"
+        f"  OTLP/HTTP   {endpoints.otlp_http_url}  "
+        f"(OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
+        f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_http_url})\n"
+        f"  API         {endpoints.api_url}  (health: {endpoints.api_url}/healthz)\n"
+        f"  project     {settings.project} (no API keys: every export goes to this project)\n"
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    stopping.wait()
+    print("runlens: stopping (storing what was accepted)…", flush=True)
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Decoded OTLP → canonical records → the pipeline; the one callback both receivers share."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from runlens.collector.pipeline import IngestPipeline, QueueFull
+from runlens.semconv.events import map_log
+from runlens.semconv.mapping import map_span
+from runlens.semconv.pricing import PriceTable
+from runlens.semconv.records import LogRecord, RawLog, RawSpan, SpanRecord
+from runlens.storage.contract import PermanentStorageError, WriteResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """Stored: `rejected` items were dropped as invalid (OTLP partial success)."""
+
+    rejected: int
+    message: str
+
+
+class Unavailable(Exception):
+    """Retryable: queue full, store down or slow. gRPC UNAVAILABLE / HTTP 503."""
+
+
+class Invalid(Exception):
+    """Permanent: the data can never be stored as sent. gRPC INVALID_ARGUMENT / HTTP 400."""
+
+
+class Ingest:
+    def __init__(self, pipeline: IngestPipeline, prices: PriceTable, write_timeout_s: float):
+        self._pipeline = pipeline
+        self._prices = prices
+        self._timeout = write_timeout_s
+
+    def spans(self, raw: list[RawSpan], project_id: str, rejected: int, message: str) -> Accepted:
+        records: list[SpanRecord] = []
+        for span in raw:
+            try:
+                records.append(map_span(span, project_id=project_id, prices=self._prices))
+            except Exception:
+                log.exception("could not map span %s/%s", span.trace_id, span.span_id)
+                rejected += 1
+                message = message or f"span {span.span_id}: could not be mapped"
+        self._wait(self._submit(records, []))
+        return Accepted(rejected, message)
+
+    def logs(self, raw: list[RawLog], project_id: str, rejected: int, message: str) -> Accepted:
+        records: list[LogRecord] = []
+        for item in raw:
+            try:
+                records.append(map_log(item, project_id=project_id))
+            except Exception:
+                log.exception("could not map log record of span %s", item.span_id)
+                rejected += 1
+                message = message or "a log record could not be mapped"
+        self._wait(self._submit([], records))
+        return Accepted(rejected, message)
+
+    def _submit(self, spans: list[SpanRecord], logs: list[LogRecord]) -> Future[WriteResult]:
+        try:
+            return self._pipeline.submit(spans, logs)
+        except QueueFull as exc:
+            raise Unavailable(f"{exc}; retry later") from exc
+
+    def _wait(self, future: Future[WriteResult]) -> None:
+        try:
+            future.result(self._timeout)
+        except FutureTimeout as exc:
+            # Not acknowledged: the client retries; a retried span collapses with this one.
+            raise Unavailable(
+                f"storing took longer than {self._timeout:.0f} s; retry later"
+            ) from exc
+        except PermanentStorageError as exc:
+            raise Invalid(f"the store rejected the data: {exc}") from exc
+        except Exception as exc:
+            raise Unavailable(f"the store is unavailable: {exc}; retry later") from exc

@@ -1,0 +1,103 @@
+"""OTLP/gRPC: TraceService/Export and LogsService/Export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
+from runlens.collector.receiver.decode import (
+    DecodeError,
+    DecodeLimits,
+    decode_logs,
+    decode_traces,
+    parse_logs,
+    parse_traces,
+)
+
+
+class _Exports:
+    """Both Export methods. Requests arrive as bytes and are parsed here, so a malformed body
+    gets INVALID_ARGUMENT with a message rather than gRPC's generic deserialization error."""
+
+    def __init__(self, ingest: Ingest, limits: DecodeLimits, project_id: str) -> None:
+        self._ingest, self._limits, self._project = ingest, limits, project_id
+
+    def traces(self, body: bytes, context: grpc.ServicerContext) -> bytes:
+        def export() -> Accepted:
+            decoded = decode_traces(parse_traces(body, json_encoded=False), self._limits)
+            return self._ingest.spans(
+                decoded.items, self._project, decoded.rejected, decoded.error_message
+            )
+
+        accepted = _call(context, export)
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if accepted.rejected:
+            response.partial_success.rejected_spans = accepted.rejected
+            response.partial_success.error_message = accepted.message
+        return bytes(response.SerializeToString())
+
+    def logs(self, body: bytes, context: grpc.ServicerContext) -> bytes:
+        def export() -> Accepted:
+            decoded = decode_logs(parse_logs(body, json_encoded=False), self._limits)
+            return self._ingest.logs(
+                decoded.items, self._project, decoded.rejected, decoded.error_message
+            )
+
+        accepted = _call(context, export)
+        response = logs_service_pb2.ExportLogsServiceResponse()
+        if accepted.rejected:
+            response.partial_success.rejected_log_records = accepted.rejected
+            response.partial_success.error_message = accepted.message
+        return bytes(response.SerializeToString())
+
+
+def _call(context: grpc.ServicerContext, export: Callable[[], Accepted]) -> Accepted:
+    try:
+        return export()
+    except Unavailable as exc:
+        context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+    except (Invalid, DecodeError) as exc:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    raise AssertionError("context.abort returns only by raising")
+
+
+def build_grpc_server(
+    ingest: Ingest,
+    *,
+    host: str,
+    port: int,
+    project_id: str,
+    limits: DecodeLimits,
+    max_request_bytes: int,
+    workers: int,
+) -> tuple[grpc.Server, int]:
+    """Build (not start) the server; returns it with the port it is bound to."""
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runlens-grpc"),
+        options=[
+            ("grpc.max_receive_message_length", max_request_bytes),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    exports = _Exports(ingest, limits, project_id)
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.trace.v1.TraceService",
+                {"Export": grpc.unary_unary_rpc_method_handler(exports.traces)},
+            ),
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.logs.v1.LogsService",
+                {"Export": grpc.unary_unary_rpc_method_handler(exports.logs)},
+            ),
+        )
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot listen for OTLP/gRPC on {host}:{port} (port in use?)")
+    return server, bound

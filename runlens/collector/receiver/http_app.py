@@ -1,0 +1,153 @@
+"""OTLP/HTTP: `POST /v1/traces` and `POST /v1/logs`, protobuf or JSON, optionally gzipped.
+
+Responses use the request's encoding, as the OTLP spec asks: an Export*ServiceResponse on
+success (with partial success when items were rejected), a `google.rpc.Status` on error —
+400 malformed, 413 too large, 415 unsupported media type, 503 (with `Retry-After`) when the
+client should retry.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from starlette.concurrency import run_in_threadpool
+
+from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
+from runlens.collector.receiver.decode import (
+    DecodeError,
+    DecodeLimits,
+    decode_logs,
+    decode_traces,
+    parse_logs,
+    parse_traces,
+)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+RETRY_AFTER_S = 2
+
+_GRPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}  # google.rpc.Code for the Status body
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure(Exception):
+    status: int
+    message: str
+
+
+def build_otlp_http_app(
+    ingest: Ingest, *, project_id: str, limits: DecodeLimits, max_request_bytes: int
+) -> FastAPI:
+    app = FastAPI(title="runlens OTLP/HTTP receiver", docs_url=None, redoc_url=None)
+
+    def export_traces(body: bytes, json_encoded: bool) -> Message:
+        decoded = decode_traces(parse_traces(body, json_encoded=json_encoded), limits)
+        accepted = ingest.spans(decoded.items, project_id, decoded.rejected, decoded.error_message)
+        response = ExportTraceServiceResponse()
+        if accepted.rejected:
+            response.partial_success.rejected_spans = accepted.rejected
+            response.partial_success.error_message = accepted.message
+        return response
+
+    def export_logs(body: bytes, json_encoded: bool) -> Message:
+        decoded = decode_logs(parse_logs(body, json_encoded=json_encoded), limits)
+        accepted: Accepted = ingest.logs(
+            decoded.items, project_id, decoded.rejected, decoded.error_message
+        )
+        response = ExportLogsServiceResponse()
+        if accepted.rejected:
+            response.partial_success.rejected_log_records = accepted.rejected
+            response.partial_success.error_message = accepted.message
+        return response
+
+    async def handle(request: Request, export: Callable[[bytes, bool], Message]) -> Response:
+        json_encoded = _media_type(request) != PROTOBUF  # errors for other types in JSON
+        try:
+            if _media_type(request) not in (PROTOBUF, JSON):
+                raise _Failure(
+                    415,
+                    f"unsupported content type {_media_type(request)!r}; send {PROTOBUF} or {JSON}",
+                )
+            body = await _read_body(request, max_request_bytes)
+            result = await run_in_threadpool(export, body, json_encoded)
+        except _Failure as failure:
+            return _status(failure.status, failure.message, json_encoded)
+        except DecodeError as exc:
+            return _status(400, str(exc), json_encoded)
+        except Invalid as exc:
+            return _status(400, str(exc), json_encoded)
+        except Unavailable as exc:
+            return _status(503, str(exc), json_encoded)
+        return _encode(200, result, json_encoded)
+
+    @app.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        return await handle(request, export_traces)
+
+    @app.post("/v1/logs")
+    async def logs(request: Request) -> Response:
+        return await handle(request, export_logs)
+
+    return app
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Failure(413, f"request body of {declared} bytes exceeds the {limit}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Failure(413, f"request body exceeds the {limit}-byte limit")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        return _gunzip(body, limit)
+    if encoding not in ("identity", ""):
+        raise _Failure(415, f"unsupported content encoding {encoding!r}; send gzip or none")
+    return body
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise _Failure(400, f"body is not valid gzip: {exc}") from exc
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise _Failure(413, f"decompressed request body exceeds the {limit}-byte limit")
+    if not inflater.eof:
+        raise _Failure(400, "gzip body is truncated")
+    return data
+
+
+def _status(code: int, message: str, json_encoded: bool) -> Response:
+    status = status_pb2.Status(code=_GRPC_CODES.get(code, 2), message=message)
+    response = _encode(code, status, json_encoded)
+    if code == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def _encode(code: int, message: Message, json_encoded: bool) -> Response:
+    if json_encoded:
+        body: Any = json_format.MessageToJson(message, indent=None)
+        return Response(body, status_code=code, media_type=JSON)
+    return Response(message.SerializeToString(), status_code=code, media_type=PROTOBUF)

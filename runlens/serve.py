@@ -1,0 +1,160 @@
+"""The composition root of `runlens serve`: one store, the ingest pipeline, both OTLP receivers
+and the HTTP API, all in this process (chDB allows one process per data directory)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import uvicorn
+from fastapi import FastAPI
+
+from runlens.api.app import build_api_app
+from runlens.collector.ingest import Ingest
+from runlens.collector.pipeline import IngestPipeline
+from runlens.collector.receiver.decode import DecodeLimits
+from runlens.collector.receiver.grpc_server import build_grpc_server
+from runlens.collector.receiver.http_app import build_otlp_http_app
+from runlens.semconv.pricing import PriceTable
+from runlens.settings import Settings
+from runlens.storage.clickhouse.store import ClickHouseStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    host: str
+    grpc_port: int
+    otlp_http_port: int
+    api_port: int
+    data_location: str
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def otlp_grpc_url(self) -> str:
+        return f"http://{self.host}:{self.grpc_port}"
+
+    @property
+    def otlp_http_url(self) -> str:
+        return f"http://{self.host}:{self.otlp_http_port}"
+
+
+class Server:
+    """Start with `start()` (returns once every listener accepts), end with `stop()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._store: ClickHouseStore | None = None
+        self._pipeline: IngestPipeline | None = None
+        self._grpc: grpc.Server | None = None
+        self._http: HttpServers | None = None
+
+    def start(self) -> Endpoints:
+        s = self._settings
+        self._store = store = ClickHouseStore.open(
+            s.clickhouse_url, retention_days=s.retention_days
+        )
+        self._pipeline = pipeline = IngestPipeline(
+            store,
+            max_queued=s.queue_max_spans,
+            max_batch=s.batch_max_spans,
+            run_timeout_s=s.run_timeout_s,
+            sweep_interval_s=s.sweep_interval_s,
+        )
+        pipeline.start()
+        ingest = Ingest(pipeline, PriceTable.load(s.price_table), s.write_timeout_s)
+        limits = DecodeLimits(max_attribute_bytes=s.max_attribute_bytes)
+        self._grpc, grpc_port = build_grpc_server(
+            ingest,
+            host=s.host,
+            port=s.grpc_port,
+            project_id=s.project,
+            limits=limits,
+            max_request_bytes=s.max_request_bytes,
+            workers=s.grpc_workers,
+        )
+        self._grpc.start()
+        otlp_app = build_otlp_http_app(
+            ingest, project_id=s.project, limits=limits, max_request_bytes=s.max_request_bytes
+        )
+        otlp_sock, api_sock = listen(s.host, s.otlp_http_port), listen(s.host, s.port)
+        self._http = HttpServers([(otlp_app, otlp_sock), (build_api_app(store), api_sock)])
+        self._http.start()
+        return Endpoints(
+            host=s.host,
+            grpc_port=grpc_port,
+            otlp_http_port=otlp_sock.getsockname()[1],
+            api_port=api_sock.getsockname()[1],
+            data_location=data_location(s.clickhouse_url),
+        )
+
+    def stop(self) -> None:
+        """Stop accepting, let in-flight exports finish, store what was accepted, close."""
+        if self._grpc is not None:
+            self._grpc.stop(grace=5).wait()
+        if self._http is not None:
+            self._http.stop()
+        if self._pipeline is not None:
+            self._pipeline.stop()
+        if self._store is not None:
+            self._store.close()
+
+
+class HttpServers:
+    """ASGI apps served by uvicorn on already-bound sockets, in one background event loop."""
+
+    def __init__(self, apps: list[tuple[FastAPI, socket.socket]]) -> None:
+        self._servers = [
+            uvicorn.Server(
+                uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            )
+            for app, _ in apps
+        ]
+        self._sockets = [sock for _, sock in apps]
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._serve()), name="runlens-http", daemon=True
+        )
+
+    async def _serve(self) -> None:
+        pairs = zip(self._servers, self._sockets, strict=True)
+        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+
+    def start(self) -> None:
+        """Return once every server accepts connections."""
+        self._thread.start()
+        while not all(server.started for server in self._servers):
+            if not self._thread.is_alive():
+                raise RuntimeError("the HTTP listeners failed to start (see the log above)")
+            self._thread.join(0.01)
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        self._thread.join(10)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(512)
+    return sock
+
+
+def data_location(dsn: str) -> str:
+    if dsn.startswith("chdb://"):
+        return str(Path(dsn.removeprefix("chdb://") or ".").resolve())
+    return dsn.rsplit("@", maxsplit=1)[-1]

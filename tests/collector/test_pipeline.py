@@ -1,0 +1,166 @@
+"""Group commit, acknowledgement after storage, and backpressure, over the real store."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+
+import pytest
+import httpx
+
+from runlens.collector.ingest import Ingest, Unavailable
+from runlens.collector.pipeline import IngestPipeline, QueueFull
+from runlens.collector.receiver.decode import DecodeLimits
+from runlens.collector.receiver.http_app import build_otlp_http_app
+from runlens.semconv.pricing import PriceTable
+from runlens.serve import HttpServers, listen
+from runlens.semconv.records import LogRecord, RawSpan, SpanKind, SpanRecord, SpanStatus
+from runlens.storage.clickhouse.store import ClickHouseStore
+from runlens.storage.contract import WriteResult
+
+
+class GatedWriter:
+    """The real store behind a gate: writes wait until the test opens it (a slow store)."""
+
+    def __init__(self, store: ClickHouseStore) -> None:
+        self.store = store
+        self.gate = threading.Event()
+        self.batches: list[int] = []
+
+    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
+        self.gate.wait(30)
+        self.batches.append(len(spans))
+        return self.store.write(spans, logs)
+
+    def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
+        return self.store.close_lost_runs(idle_seconds, now_unix_nano)
+
+
+def spans(project_id: str, count: int) -> list[SpanRecord]:
+    run_id = uuid.uuid4().hex
+    return [
+        SpanRecord(
+            project_id=project_id,
+            run_id=run_id,
+            trace_id=run_id,
+            span_id=uuid.uuid4().hex[:16],
+            parent_span_id="",
+            kind=SpanKind.OTHER,
+            name="step",
+            status=SpanStatus.OK,
+            start_time_unix_nano=1_795_383_109_000_000_000 + i,
+            end_time_unix_nano=1_795_383_109_000_000_000 + i + 1000,
+        )
+        for i in range(count)
+    ]
+
+
+def raw_span() -> RawSpan:
+    return RawSpan(
+        trace_id="ab" * 16,
+        span_id="cd" * 8,
+        parent_span_id="",
+        name="x",
+        kind=1,
+        start_time_unix_nano=1,
+        end_time_unix_nano=2,
+        status_code=0,
+        status_message="",
+        attributes={},
+    )
+
+
+def wait_until_taken(pipeline: IngestPipeline) -> None:
+    """Until the writer holds everything submitted so far (and is blocked on the gate)."""
+    for _ in range(3000):
+        if not pipeline.queued:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("the writer never took the batch")
+
+
+@pytest.fixture
+def gated(store: ClickHouseStore) -> Iterator[tuple[GatedWriter, IngestPipeline]]:
+    writer = GatedWriter(store)
+    pipeline = IngestPipeline(
+        writer, max_queued=10, max_batch=100, run_timeout_s=3600, sweep_interval_s=3600
+    )
+    pipeline.start()
+    yield writer, pipeline
+    writer.gate.set()
+    pipeline.stop()
+
+
+def test_exports_are_acknowledged_only_after_the_write(
+    gated: tuple[GatedWriter, IngestPipeline], project_id: str
+) -> None:
+    writer, pipeline = gated
+    future = pipeline.submit(spans(project_id, 3), [])
+    assert not future.done()
+    writer.gate.set()
+    assert future.result(30).spans_written == 3
+
+
+def test_concurrent_exports_share_one_insert(
+    gated: tuple[GatedWriter, IngestPipeline], project_id: str
+) -> None:
+    writer, pipeline = gated
+    first = pipeline.submit(spans(project_id, 1), [])
+    wait_until_taken(pipeline)  # the writer holds it, blocked on the gate
+    waiting = [pipeline.submit(spans(project_id, 2), []) for _ in range(4)]
+    writer.gate.set()
+    for future in [first, *waiting]:
+        future.result(30)
+    assert writer.batches == [1, 8]
+
+
+def test_a_full_queue_refuses_at_once_and_recovers(
+    gated: tuple[GatedWriter, IngestPipeline], project_id: str
+) -> None:
+    writer, pipeline = gated
+    pipeline.submit(spans(project_id, 1), [])
+    wait_until_taken(pipeline)
+    queued = [pipeline.submit(spans(project_id, 5), []) for _ in range(2)]
+    with pytest.raises(QueueFull):
+        pipeline.submit(spans(project_id, 1), [])
+    writer.gate.set()
+    for future in queued:
+        future.result(30)
+    assert pipeline.submit(spans(project_id, 1), []).result(30).spans_written == 1
+
+
+def test_http_export_gets_503_with_retry_after_when_the_queue_is_full(
+    gated: tuple[GatedWriter, IngestPipeline], project_id: str
+) -> None:
+    _writer, pipeline = gated
+    ingest = Ingest(pipeline, PriceTable.load(None), write_timeout_s=30)
+    pipeline.submit(spans(project_id, 1), [])
+    wait_until_taken(pipeline)
+    pipeline.submit(spans(project_id, 10), [])  # the queue is now at its bound
+    with pytest.raises(Unavailable):
+        ingest.spans([raw_span()], project_id, 0, "")
+    app = build_otlp_http_app(
+        ingest, project_id=project_id, limits=DecodeLimits(), max_request_bytes=1 << 20
+    )
+    body = (
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"'
+        + b"ab" * 16
+        + b'","spanId":"'
+        + b"cd" * 8
+        + b'","name":"x"}]}]}]}'
+    )
+    sock = listen("127.0.0.1", 0)
+    servers = HttpServers([(app, sock)])
+    servers.start()
+    try:
+        response = httpx.post(
+            f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+    finally:
+        servers.stop()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert "retry" in response.json()["message"]
