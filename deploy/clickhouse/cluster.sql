@@ -1,0 +1,78 @@
+-- runlens on a ClickHouse cluster: the single-node schema (runlens/storage/clickhouse/schema/)
+-- with Replicated engines for the data and Distributed tables in front, under the names the
+-- application uses. Column lists, sorting keys, partitions and TTLs are identical to the
+-- single-node DDL; copy the column lists from there (kept out of this file so there is one
+-- source of truth). Replace 90 with the retention in days.
+--
+-- Sharding by cityHash64(project_id, run_id) keeps every version of a span, all spans of a run
+-- and the run's summary on one shard: FINAL, the summary recompute and timeline reads stay
+-- shard-local. Not benchmarked.
+--
+-- Server settings for the runlens user (profile), besides do_not_merge_across_partitions_select_final = 1
+-- which runlens sets itself:
+--   distributed_foreground_insert = 1     -- spans are on their shard before the recompute reads them
+--   parallel_distributed_insert_select = 2 -- each shard recomputes its own runs' summaries
+--   optimize_skip_unused_shards = 1        -- point reads by run go to one shard
+
+CREATE DATABASE IF NOT EXISTS runlens ON CLUSTER '{cluster}';
+
+-- One migrations table shared by every node (same Keeper path on all of them).
+CREATE TABLE IF NOT EXISTS runlens.schema_migrations ON CLUSTER '{cluster}'
+(
+    version     UInt32,
+    name        String,
+    applied_at  DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/runlens/schema_migrations', '{replica}', applied_at)
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS runlens.spans_local ON CLUSTER '{cluster}'
+(
+    -- ... every column and INDEX of 001_spans.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/spans', '{replica}', version)
+PARTITION BY toYYYYMMDD(start_time)
+ORDER BY (project_id, run_id, span_id)
+TTL toDateTime(start_time) + INTERVAL 90 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS runlens.spans ON CLUSTER '{cluster}' AS runlens.spans_local
+ENGINE = Distributed('{cluster}', 'runlens', 'spans_local', cityHash64(project_id, run_id));
+
+CREATE TABLE IF NOT EXISTS runlens.run_summaries_local ON CLUSTER '{cluster}'
+(
+    -- ... every column and INDEX of 002_run_summaries.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries', '{replica}', version)
+ORDER BY (project_id, toStartOfDay(first_seen_at), run_id)
+TTL toDateTime(first_seen_at) + INTERVAL 90 DAY;
+
+CREATE TABLE IF NOT EXISTS runlens.run_summaries ON CLUSTER '{cluster}' AS runlens.run_summaries_local
+ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_local', cityHash64(project_id, run_id));
+
+CREATE TABLE IF NOT EXISTS runlens.logs_local ON CLUSTER '{cluster}'
+(
+    -- ... every column and INDEX of 003_logs.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/logs', '{replica}', ingested_at)
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (project_id, run_id, span_id, stream, seq, if(stream = '', cityHash64(time, event_name, body), 0))
+TTL toDateTime(time) + INTERVAL 90 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS runlens.logs ON CLUSTER '{cluster}' AS runlens.logs_local
+ENGINE = Distributed('{cluster}', 'runlens', 'logs_local', cityHash64(project_id, run_id));
+
+CREATE TABLE IF NOT EXISTS runlens.control_commands_local ON CLUSTER '{cluster}'
+(
+    -- ... every column and INDEX of 004_control_commands.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/control_commands', '{replica}', updated_at)
+ORDER BY (project_id, run_id, command_id)
+TTL toDateTime(created_at) + INTERVAL 90 DAY;
+
+CREATE TABLE IF NOT EXISTS runlens.control_commands ON CLUSTER '{cluster}' AS runlens.control_commands_local
+ENGINE = Distributed('{cluster}', 'runlens', 'control_commands_local', cityHash64(project_id, run_id));
+
+-- Finally record the versions so runlens' migrator does not try to create single-node tables:
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands');

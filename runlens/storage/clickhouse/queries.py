@@ -1,0 +1,194 @@
+"""Every SQL statement the store runs. Values are always bound parameters (`{name:Type}`).
+
+Span and summary tables are ReplacingMergeTrees: every read of them uses FINAL, with the
+session setting `do_not_merge_across_partitions_select_final = 1` so that FINAL stays within
+the partitions a query touches.
+"""
+
+from __future__ import annotations
+
+SPANS = "runlens.spans"
+LOGS = "runlens.logs"
+RUN_SUMMARIES = "runlens.run_summaries"
+
+SESSION_SETTINGS: dict[str, str | int] = {
+    # Safe: no table's partition key changes between versions of a row.
+    "do_not_merge_across_partitions_select_final": 1,
+}
+
+# The run keys a statement is about: the first two arrays let the primary key and the
+# bloom filter on run_id prune; the tuple list makes the match exact.
+_KEYS_FILTER = """project_id IN {project_ids:Array(String)}
+    AND run_id IN {run_ids:Array(String)}
+    AND (project_id, run_id) IN {keys:Array(Tuple(String, String))}"""
+
+SPAN_COLUMNS = """project_id, run_id, trace_id, span_id, parent_span_id, kind, name, status,
+    toUnixTimestamp64Nano(start_time) AS start_time_unix_nano,
+    toUnixTimestamp64Nano(end_time) AS end_time_unix_nano,
+    service_name, agent_id, agent_name, conversation_id, provider, request_model,
+    response_model, temperature, top_p, max_tokens, stop_reason, response_id, input_tokens,
+    cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, cost_source,
+    price_version, input, output, tool_name, tool_call_id, tool_calls, error_type,
+    error_message, outcome, replay_of, code_filepath, code_function, code_lineno, dialects,
+    attributes, resource, events, scope_name, truncated, binary"""
+
+LOG_COLUMNS = """project_id, run_id, trace_id, span_id,
+    toUnixTimestamp64Nano(time) AS time_unix_nano, event_name, severity_number, body,
+    attributes, stream, seq, end_of_stream, truncated, binary"""
+
+SUMMARY_COLUMNS = """project_id, run_id, agent_id, agent_name, name, status, status_reason,
+    toUnixTimestamp64Nano(started_at) AS started_at_unix_nano,
+    toUnixTimestamp64Nano(ended_at) AS ended_at_unix_nano,
+    toUnixTimestamp64Nano(last_activity_at) AS last_activity_unix_nano,
+    span_count, action_count, action_ok_count, error_count, turns, input_tokens,
+    cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
+    unpriced_count, error_type, error_message, models"""
+
+RUN_SPANS = f"""SELECT {SPAN_COLUMNS}
+FROM {SPANS} FINAL
+WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
+ORDER BY start_time, span_id"""
+
+RUN_LOGS = f"""SELECT {LOG_COLUMNS}
+FROM {LOGS} FINAL
+WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
+ORDER BY time, span_id, stream, seq"""
+
+RUN_SUMMARY = f"""SELECT {SUMMARY_COLUMNS}
+FROM {RUN_SUMMARIES} FINAL
+WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
+LIMIT 1"""
+
+LIST_RUNS = f"""SELECT {SUMMARY_COLUMNS}
+FROM {RUN_SUMMARIES} FINAL
+WHERE project_id = {{project_id:String}}
+ORDER BY started_at DESC, run_id
+LIMIT {{limit:UInt32}}"""
+
+# What the recompute carries forward: first_seen_at (a sorting-key column that must never
+# change) and started_at (the lower time bound of the next recompute).
+PREVIOUS_SUMMARIES = f"""SELECT project_id, run_id,
+    toUnixTimestamp64Micro(first_seen_at) AS first_seen_us,
+    toUnixTimestamp64Nano(started_at) AS started_ns
+FROM {RUN_SUMMARIES} FINAL
+WHERE {_KEYS_FILTER}"""
+
+_SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_id, agent_name,
+    name, status, status_reason, started_at, ended_at, last_activity_at, duration_ms,
+    span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
+    cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
+    unpriced_count, models, error_type, error_message, version)"""
+
+# Recompute the summaries of the given runs from their deduplicated spans.
+# Root span = empty parent. A run is running until a root span has ended, then failed if an
+# ended root errored, else completed. Tokens, cost and unpriced calls are summed over LLM calls,
+# counting the spans that share a non-empty response_id once (`counted`). Aliases in the
+# aggregate never reuse a column name (ClickHouse would resolve the alias inside aggregates).
+RECOMPUTE_SUMMARIES = f"""INSERT INTO {_SUMMARY_TARGET}
+SELECT
+    a.project_id,
+    a.run_id,
+    fromUnixTimestamp64Micro(k.first_seen_us, 'UTC'),
+    multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name, a.a_service),
+    multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id, a.a_service),
+    a.a_name,
+    multiIf(a.a_roots_ended = 0, 'running', a.a_roots_failed > 0, 'failed', 'completed'),
+    '',
+    fromUnixTimestamp64Nano(a.a_start_ns, 'UTC'),
+    fromUnixTimestamp64Nano(if(a.a_roots_ended = 0, 0, a.a_end_ns), 'UTC'),
+    fromUnixTimestamp64Nano(greatest(a.a_activity_ns, {{now_ns:Int64}}), 'UTC'),
+    if(a.a_roots_ended = 0 OR a.a_end_ns < a.a_start_ns, 0,
+       intDiv(a.a_end_ns - a.a_start_ns, 1000000)),
+    a.a_spans,
+    a.a_actions,
+    a.a_actions_ok,
+    a.a_errors,
+    a.a_turns,
+    if(a.a_actions = 0, 1.0, a.a_actions_ok / a.a_actions),
+    a.a_input,
+    a.a_cached,
+    a.a_cache_write,
+    a.a_output,
+    a.a_reasoning,
+    a.a_cost,
+    a.a_unpriced,
+    a.a_models,
+    a.a_error_type,
+    a.a_error_message,
+    {{version:UInt64}}
+FROM
+(
+    SELECT
+        project_id,
+        run_id,
+        argMinIf(agent_id, start_time, agent_id != '') AS a_agent_id,
+        argMinIf(agent_name, start_time, agent_name != '') AS a_agent_name,
+        argMinIf(service_name, start_time, service_name != '') AS a_service,
+        if(countIf(is_root) > 0, argMinIf(name, start_time, is_root),
+           argMinIf(name, start_time, kind = 'agent')) AS a_name,
+        countIf(is_root AND status != 'running') AS a_roots_ended,
+        countIf(is_root AND status = 'error') AS a_roots_failed,
+        min(toUnixTimestamp64Nano(start_time)) AS a_start_ns,
+        maxIf(toUnixTimestamp64Nano(end_time), is_root AND status != 'running') AS a_end_ns,
+        greatest(max(toUnixTimestamp64Nano(end_time)), max(toUnixTimestamp64Nano(start_time)),
+                 max(toUnixTimestamp64Nano(ingested_at))) AS a_activity_ns,
+        count() AS a_spans,
+        countIf(kind IN ('llm_call', 'tool_execution')) AS a_actions,
+        countIf(kind IN ('llm_call', 'tool_execution') AND status = 'ok') AS a_actions_ok,
+        countIf(status = 'error') AS a_errors,
+        countIf(kind = 'llm_call') AS a_turns,
+        sumIf(input_tokens, is_priced_call) AS a_input,
+        sumIf(cached_tokens, is_priced_call) AS a_cached,
+        sumIf(cache_write_tokens, is_priced_call) AS a_cache_write,
+        sumIf(output_tokens, is_priced_call) AS a_output,
+        sumIf(reasoning_tokens, is_priced_call) AS a_reasoning,
+        sumIf(ifNull(cost_usd, 0), is_priced_call) AS a_cost,
+        countIf(is_priced_call AND cost_source = 'unpriced') AS a_unpriced,
+        arraySort(groupUniqArrayIf(model, kind = 'llm_call' AND model != '')) AS a_models,
+        argMinIf(error_type, (NOT is_root, start_time), status = 'error') AS a_error_type,
+        argMinIf(error_message, (NOT is_root, start_time), status = 'error') AS a_error_message
+    FROM
+    (
+        SELECT
+            project_id, run_id, span_id, kind, name, status, start_time, end_time, ingested_at,
+            agent_id, agent_name, service_name, model, cost_source, cost_usd, input_tokens,
+            cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, error_type,
+            error_message,
+            parent_span_id = '' AS is_root,
+            kind = 'llm_call' AND row_number() OVER (
+                PARTITION BY project_id, run_id, if(response_id = '', span_id, response_id)
+                ORDER BY start_time, span_id) = 1 AS is_priced_call
+        FROM {SPANS} FINAL
+        WHERE {_KEYS_FILTER}
+          AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')
+    )
+    GROUP BY project_id, run_id
+) AS a
+INNER JOIN
+(
+    SELECT t.1 AS project_id, t.2 AS run_id, t.3 AS first_seen_us
+    FROM (SELECT arrayJoin({{first_seen:Array(Tuple(String, String, Int64))}}) AS t)
+) AS k ON a.project_id = k.project_id AND a.run_id = k.run_id"""
+
+# Runs still running whose last activity is older than the cutoff.
+LOST_RUNS = f"""SELECT project_id, run_id
+FROM {RUN_SUMMARIES} FINAL
+WHERE status = 'running'
+  AND last_activity_at < fromUnixTimestamp64Nano({{cutoff_ns:Int64}}, 'UTC')"""
+
+# Close them as failed/lost. version + 1: the closed row beats the row it was made from, and
+# any later recompute (version = current time in µs) beats the closed row, so a run that
+# receives spans again is reopened by its next recompute.
+CLOSE_LOST_RUNS = f"""INSERT INTO {_SUMMARY_TARGET}
+SELECT project_id, run_id, first_seen_at, agent_id, agent_name, name,
+    'failed', {{reason:String}}, started_at, last_activity_at, last_activity_at,
+    if(last_activity_at > started_at,
+       toUInt64(intDiv(toUnixTimestamp64Nano(last_activity_at)
+                       - toUnixTimestamp64Nano(started_at), 1000000)), 0),
+    span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
+    cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
+    unpriced_count, models, {{reason:String}}, {{message:String}}, version + 1
+FROM {RUN_SUMMARIES} FINAL
+WHERE {_KEYS_FILTER}
+  AND status = 'running'
+  AND last_activity_at < fromUnixTimestamp64Nano({{cutoff_ns:Int64}}, 'UTC')"""

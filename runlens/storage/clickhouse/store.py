@@ -1,0 +1,238 @@
+"""`ClickHouseStore`: the `SpanWriter` and `SpanReader` of runlens over ClickHouse or chDB.
+
+One clickhouse-connect client per thread (chDB runs queries of different connections in
+parallel and releases the GIL; one shared connection would serialize them). A DSN of the form
+`chdb://PATH` embeds ClickHouse with its data in PATH (one process per path);
+`http(s)://user:pass@host:8123/db` reaches a server. Tables always live in database `runlens`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.storage.clickhouse import queries as q
+from runlens.storage.clickhouse.errors import open_failure, translated
+from runlens.storage.clickhouse.migrate import migrate
+from runlens.storage.clickhouse.rows import (
+    from_row,
+    log_from_row,
+    logs_to_rows,
+    summary_from_row,
+    to_rows,
+)
+from runlens.storage.clickhouse.summaries import RunMemo, RunMemory, plan
+from runlens.storage.contract import (
+    LOST_REASON,
+    RetryableStorageError,
+    RunKey,
+    RunSummary,
+    WriteResult,
+)
+
+ClientFactory = Callable[[], Client]
+
+
+def chdb_path(dsn: str) -> str | None:
+    """The data directory of a `chdb://PATH` DSN (absolute), None for other DSNs.
+
+    `chdb://./data` and `chdb://data` are relative to the working directory,
+    `chdb:///var/lib/runlens` is absolute.
+    """
+    if not dsn.startswith("chdb://"):
+        return None
+    path = dsn[len("chdb://") :].split("?", 1)[0]
+    if path in ("", "memory", ":memory:"):
+        return None
+    return os.path.realpath(path)
+
+
+def client_factory(dsn: str) -> ClientFactory:
+    """Open a new client for `dsn` on each call (chDB paths normalised to absolute)."""
+    path = chdb_path(dsn)
+    if path is not None:
+        query = dsn.split("?", 1)[1] if "?" in dsn else ""
+        target = f"chdb://{path}" + (f"?{query}" if query else "")
+    else:
+        target = dsn
+    if not (target.startswith("chdb:") or urlsplit(target).scheme in ("http", "https")):
+        raise ValueError(
+            f"unsupported ClickHouse DSN {dsn!r}: use chdb://PATH or http(s)://user:pass@host:8123/db"
+        )
+
+    def connect() -> Client:
+        try:
+            return clickhouse_connect.get_client(dsn=target)
+        except Exception as exc:
+            raise open_failure(exc, path) from exc
+
+    return connect
+
+
+class ClickHouseStore:
+    """Spans, logs and run summaries in the `runlens` database (docs/schema.md).
+
+    Writes assume one writer per run at a time (the ingest pipeline's single writer thread);
+    reads may come from any thread.
+    """
+
+    def __init__(self, connect: ClientFactory | str) -> None:
+        self._connect = client_factory(connect) if isinstance(connect, str) else connect
+        self._local = threading.local()
+        self._clients: list[Client] = []
+        self._lock = threading.Lock()
+        self._runs = RunMemory()
+        self._last_version = 0
+        self._closed = False
+
+    @classmethod
+    def open(cls, dsn: str, retention_days: int = 90) -> ClickHouseStore:
+        """Connect, bring the schema up to date and return the store."""
+        store = cls(dsn)
+        try:
+            migrate(store._client(), retention_days=retention_days)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+            self._closed = True
+        for client in clients:
+            client.close()
+
+    def _client(self) -> Client:
+        if self._closed:
+            raise RetryableStorageError("the store is closed")
+        client: Client | None = getattr(self._local, "client", None)
+        if client is not None:
+            return client
+        client = self._connect()
+        with translated():
+            for key, value in q.SESSION_SETTINGS.items():
+                client.set_client_setting(key, value)
+        with self._lock:
+            self._clients.append(client)
+        self._local.client = client
+        return client
+
+    def _next_version(self) -> int:
+        """A summary version: the current time in µs, strictly increasing in this process."""
+        with self._lock:
+            self._last_version = max(self._last_version + 1, time.time_ns() // 1000)
+            return self._last_version
+
+    # -- SpanWriter -------------------------------------------------------------------------
+
+    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
+        """Insert spans and logs (one insert each) and recompute the summaries they touched."""
+        now_us = time.time_ns() // 1000
+        touched: dict[RunKey, int] = {}
+        for span in spans:
+            key = RunKey(span.project_id, span.run_id)
+            start = touched.get(key)
+            if start is None or span.start_time_unix_nano < start:
+                touched[key] = span.start_time_unix_nano
+        for log in logs:
+            key = RunKey(log.project_id, log.run_id)
+            if key not in touched or log.time_unix_nano < touched[key]:
+                touched[key] = log.time_unix_nano
+        if not touched:
+            return WriteResult(0, 0, ())
+        with translated():
+            span_rows = to_rows(spans, now_us) if spans else None
+            log_rows = logs_to_rows(logs, now_us) if logs else None
+            client = self._client()
+            if span_rows is not None:
+                client.insert_arrow(q.SPANS, span_rows)
+            if log_rows is not None:
+                client.insert_arrow(q.LOGS, log_rows)
+            self._recompute(client, touched, now_us)
+        return WriteResult(len(spans), len(logs), tuple(touched))
+
+    def _recompute(self, client: Client, touched: dict[RunKey, int], now_us: int) -> None:
+        known, missing = self._runs.get_many(touched)
+        if missing:
+            rows = client.query(q.PREVIOUS_SUMMARIES, parameters=_key_params(missing))
+            for project_id, run_id, first_seen_us, started_ns in rows.result_rows:
+                known[RunKey(project_id, run_id)] = RunMemo(int(first_seen_us), int(started_ns))
+        memos, lower_ns = plan(touched, known, now_us)
+        params = _key_params(memos)
+        params.update(
+            first_seen=[(k.project_id, k.run_id, m.first_seen_us) for k, m in memos.items()],
+            lower_ns=lower_ns,
+            now_ns=now_us * 1000,
+            version=self._next_version(),
+        )
+        client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
+        self._runs.put_many(memos)
+
+    def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
+        """Close running runs idle for `idle_seconds` as failed, reason `lost`."""
+        cutoff_ns = now_unix_nano - int(idle_seconds * 1_000_000_000)
+        with translated():
+            client = self._client()
+            rows = client.query(q.LOST_RUNS, parameters={"cutoff_ns": cutoff_ns}).result_rows
+            if not rows:
+                return 0
+            params = _key_params([RunKey(p, r) for p, r in rows])
+            params.update(
+                cutoff_ns=cutoff_ns,
+                reason=LOST_REASON,
+                message=f"no activity for {idle_seconds:g} s",
+            )
+            client.command(q.CLOSE_LOST_RUNS, parameters=params)
+        return len(rows)
+
+    # -- SpanReader -------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        with translated():
+            if not self._client().ping():
+                raise RetryableStorageError("ClickHouse does not answer")
+
+    def run_summary(self, project_id: str, run_id: str) -> RunSummary | None:
+        rows = self._select(q.RUN_SUMMARY, {"project_id": project_id, "run_id": run_id})
+        return summary_from_row(rows[0]) if rows else None
+
+    def run_spans(self, project_id: str, run_id: str) -> list[SpanRecord]:
+        rows = self._select(q.RUN_SPANS, {"project_id": project_id, "run_id": run_id})
+        return [from_row(row) for row in rows]
+
+    def run_logs(self, project_id: str, run_id: str) -> list[LogRecord]:
+        rows = self._select(q.RUN_LOGS, {"project_id": project_id, "run_id": run_id})
+        return [log_from_row(row) for row in rows]
+
+    def list_runs(self, project_id: str, limit: int = 50) -> list[RunSummary]:
+        """The project's most recently started runs, newest first."""
+        rows = self._select(q.LIST_RUNS, {"project_id": project_id, "limit": limit})
+        return [summary_from_row(row) for row in rows]
+
+    def _select(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with translated():
+            table = self._client().query_arrow(sql, parameters=params)
+            rows: list[dict[str, Any]] = table.to_pylist()
+        return rows
+
+
+def _key_params(keys: Sequence[RunKey] | dict[RunKey, Any]) -> dict[str, Any]:
+    ordered = list(keys)
+    return {
+        "project_ids": sorted({k.project_id for k in ordered}),
+        "run_ids": sorted({k.run_id for k in ordered}),
+        "keys": [(k.project_id, k.run_id) for k in ordered],
+    }
+
+
+__all__ = ["ClickHouseStore", "ClientFactory", "chdb_path", "client_factory"]

@@ -1,0 +1,62 @@
+"""The schema migrator: applies every file once, in order, with the retention substituted."""
+
+from __future__ import annotations
+
+from clickhouse_connect.driver.client import Client
+
+from runlens.storage.clickhouse.migrate import applied_versions, migrate, migrations
+from runlens.storage.clickhouse.store import ClickHouseStore
+
+
+def test_migrations_are_numbered_files_in_order() -> None:
+    found = migrations()
+
+    assert [m.version for m in found] == sorted(m.version for m in found)
+    assert [m.name for m in found][:4] == ["spans", "run_summaries", "logs", "control_commands"]
+
+
+def test_retention_is_substituted_and_comments_are_dropped() -> None:
+    spans = migrations()[0]
+
+    statements = spans.statements(retention_days=30)
+
+    assert len(statements) == 1
+    assert "INTERVAL 30 DAY" in statements[0]
+    assert "{retention_days}" not in statements[0]
+    assert "--" not in statements[0]
+
+
+def test_opening_twice_applies_nothing_new(
+    store: ClickHouseStore, chdb_dsn: str, sql: Client
+) -> None:
+    again = ClickHouseStore.open(chdb_dsn)
+    again.close()
+
+    assert migrate(sql) == []
+    assert applied_versions(sql) == {m.version for m in migrations()}
+    rows = sql.query("SELECT count() FROM runlens.schema_migrations FINAL").result_rows
+    assert rows[0][0] == len(migrations())
+    store.ping()  # the first store is unaffected
+
+
+def test_every_table_exists_with_its_retention(sql: Client) -> None:
+    rows = sql.query(
+        "SELECT name, engine, sorting_key, create_table_query FROM system.tables "
+        "WHERE database = 'runlens' ORDER BY name"
+    ).result_rows
+    tables = {name: (engine, key, ddl) for name, engine, key, ddl in rows}
+
+    assert set(tables) >= {
+        "spans",
+        "run_summaries",
+        "logs",
+        "control_commands",
+        "schema_migrations",
+    }
+    for name in ("spans", "run_summaries", "logs", "control_commands"):
+        engine, key, ddl = tables[name]
+        assert engine == "ReplacingMergeTree"
+        assert key.startswith("project_id")
+        assert "toIntervalDay(90)" in ddl or "INTERVAL 90 DAY" in ddl
+    assert "idx_run_id" in tables["spans"][2]
+    assert "ttl_only_drop_parts = 1" in tables["spans"][2]
