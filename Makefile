@@ -27,7 +27,7 @@ test: install ## install, then run the test suite
 lint: install ## ruff and mypy (strict)
 	$(BIN)/ruff check runlens tests bench
 	$(BIN)/ruff format --check runlens tests bench
-	$(BIN)/mypy runlens
+	$(BIN)/mypy runlens bench
 
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span
 	$(BIN)/python -m bench.ingest

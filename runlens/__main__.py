@@ -1,4 +1,5 @@
-"""`runlens` command line: `serve` runs the backend, `demo` sends example agent runs to it."""
+"""`runlens` command line: `serve` runs the backend, `demo` sends example agent runs to it,
+`export` downloads runs from it."""
 
 from __future__ import annotations
 
@@ -47,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="send realistic agent runs to a running runlens")
     demo.add_argument("--endpoint", default="http://127.0.0.1:4317", help="OTLP/gRPC endpoint")
     demo.add_argument("--runs", type=int, default=12, help="how many agent runs to send")
+    demo.add_argument("--seed", type=int, default=None, help="same seed, same runs and run ids")
+
+    from runlens import export_cli
+
+    export = commands.add_parser("export", help="download runs and their actions from a runlens")
+    export_cli.add_arguments(export)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -55,9 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         overrides = {name: getattr(args, name) for name, _ in _SERVE_FLAGS.values()}
         return _serve({k: v for k, v in overrides.items() if v is not None})
+    if args.command == "export":
+        return export_cli.main(args)
     from runlens.sdk.demo import run_demo
 
-    return run_demo(args.endpoint, args.runs)
+    return run_demo(args.endpoint, args.runs, seed=args.seed)
 
 
 def _serve(overrides: dict[str, Any]) -> int:

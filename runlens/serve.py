@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from runlens.api.app import build_api_app
+from runlens.api.graphql.context import ApiOptions
 from runlens.collector.ingest import Ingest
 from runlens.collector.pipeline import IngestPipeline
 from runlens.collector.receiver.decode import DecodeLimits
@@ -87,7 +88,15 @@ class Server:
             ingest, project_id=s.project, limits=limits, max_request_bytes=s.max_request_bytes
         )
         otlp_sock, api_sock = listen(s.host, s.otlp_http_port), listen(s.host, s.port)
-        self._http = HttpServers([(otlp_app, otlp_sock), (build_api_app(store), api_sock)])
+        api_app = build_api_app(
+            store,
+            ApiOptions(
+                project_id=s.project,
+                agent_budgets_usd=dict(s.agent_budgets_usd),
+                intervention_threshold=s.intervention_threshold,
+            ),
+        )
+        self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()
         return Endpoints(
             host=s.host,

@@ -38,9 +38,12 @@ class Settings(BaseSettings):
         None, description="JSON price table merged over the bundled one (docs/semconv.md)."
     )
     queue_max_spans: int = Field(
-        50_000, ge=1, description="Spans waiting to be stored before clients get UNAVAILABLE/503."
+        20_000,
+        ge=1,
+        description="Spans waiting to be stored before clients get UNAVAILABLE/503 (bounds "
+        "memory: ~4 KB each as Arrow for agent spans with content).",
     )
-    batch_max_spans: int = Field(10_000, ge=1, description="Most spans stored in one insert.")
+    batch_max_spans: int = Field(5_000, ge=1, description="Most spans stored in one insert.")
     write_timeout_s: float = Field(
         30.0, gt=0, description="How long an export waits for its spans to be stored."
     )
@@ -50,4 +53,16 @@ class Settings(BaseSettings):
     max_attribute_bytes: int = Field(
         256 * 1024, ge=64, description="Longer attribute values are truncated with a marker."
     )
-    grpc_workers: int = Field(16, ge=1, description="Concurrent OTLP/gRPC requests served.")
+    grpc_workers: int = Field(8, ge=1, description="Concurrent OTLP/gRPC requests served.")
+    agent_budgets_usd: dict[str, float] = Field(
+        default_factory=dict,
+        description='Spending limit per agent id in USD, as JSON: {"agent": 1.5}. A run over '
+        "its budget is a critical intercept (a `runlens.budget.usd` span attribute wins).",
+    )
+    intervention_threshold: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of a run's actions that were blocked at or above which the run is "
+        "a critical intercept.",
+    )

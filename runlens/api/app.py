@@ -1,4 +1,5 @@
-"""The HTTP API application: health now; GraphQL and export mount here."""
+"""The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET) and
+`/export/runs`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from runlens import __version__
-from runlens.storage.contract import SpanReader, StorageError
+from runlens.api.export import build_export_router
+from runlens.api.graphql.context import ApiOptions
+from runlens.api.graphql.router import build_graphql_router
+from runlens.storage.contract import ApiReader, StorageError
 
 
-def build_api_app(reader: SpanReader) -> FastAPI:
+def build_api_app(reader: ApiReader, options: ApiOptions | None = None) -> FastAPI:
     app = FastAPI(title="runlens", version=__version__)
 
     @app.get("/healthz")
@@ -22,4 +26,7 @@ def build_api_app(reader: SpanReader) -> FastAPI:
             return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "version": __version__})
 
+    options = options or ApiOptions()
+    app.include_router(build_graphql_router(reader, options), prefix="/graphql")
+    app.include_router(build_export_router(reader, options))
     return app

@@ -1,11 +1,16 @@
-"""Bounded queue → group commit → SpanWriter.
+"""Bounded queue → group commit → SpanWriter, then run summaries off the acknowledgement path.
 
 Every export waits on a future that resolves only after its records are stored, so a client is
-acknowledged only for durable data. One writer thread takes whatever has queued up while the
-previous insert ran and stores it in one insert (group commit): the busier the receivers, the
-larger the batches. The queue is bounded by span count; when it is full `submit` raises
-`QueueFull` at once and the receivers answer UNAVAILABLE / 503 so the client retries later.
-The same thread closes lost runs periodically, so the store has a single writer.
+acknowledged only for durable data. Records are encoded for the store in the submitting
+(receiver) thread; one writer thread takes whatever has queued up while the previous insert ran
+and stores it in one insert (group commit): the busier the receivers, the larger the batches.
+The queue is bounded by span count; when it is full `submit` raises `QueueFull` at once and the
+receivers answer UNAVAILABLE / 503 so the client retries later.
+
+Run summaries are recomputed after the acknowledgement: the writer thread collects the runs its
+writes touched and refreshes them together right after a write that left the queue empty, or
+at least every `refresh_interval_s` while data keeps arriving. The same thread closes lost runs
+periodically, so the store has a single writer.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.contract import PermanentStorageError, SpanWriter, StorageError, WriteResult
+from runlens.storage.contract import (
+    EncodedBatch,
+    PermanentStorageError,
+    RunKey,
+    SpanWriter,
+    StorageError,
+    WriteResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +42,12 @@ class QueueFull(Exception):
 
 @dataclass(slots=True)
 class _Pending:
-    spans: Sequence[SpanRecord]
-    logs: Sequence[LogRecord]
+    batch: EncodedBatch
     future: Future[WriteResult] = field(default_factory=Future)
 
     @property
     def size(self) -> int:
-        return len(self.spans) + len(self.logs)
+        return self.batch.size
 
 
 class IngestPipeline:
@@ -48,6 +59,7 @@ class IngestPipeline:
         max_batch: int,
         run_timeout_s: float,
         sweep_interval_s: float,
+        refresh_interval_s: float = 1.0,
         on_stored: Callable[[WriteResult], None] | None = None,
     ) -> None:
         self._writer = writer
@@ -55,18 +67,22 @@ class IngestPipeline:
         self._max_batch = max_batch
         self._run_timeout_s = run_timeout_s
         self._sweep_interval_s = sweep_interval_s
+        self._refresh_interval_s = refresh_interval_s
         self._on_stored = on_stored
         self._queue: deque[_Pending] = deque()
         self._queued = 0
         self._cond = threading.Condition()
         self._closing = False
+        self._unrefreshed: dict[RunKey, None] = {}  # runs written since the last refresh
+        self._last_refresh = time.monotonic()
+        self._refresh_retry_at = 0.0
         self._thread = threading.Thread(target=self._run, name="runlens-writer", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Store everything already accepted, then stop the writer thread."""
+        """Store everything already accepted, refresh its summaries, then stop the writer."""
         with self._cond:
             self._closing = True
             self._cond.notify_all()
@@ -77,37 +93,63 @@ class IngestPipeline:
         return self._queued
 
     def submit(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> Future[WriteResult]:
-        pending = _Pending(spans, logs)
-        if pending.size == 0:
-            pending.future.set_result(WriteResult(0, 0, ()))
-            return pending.future
+        """Encode the records in the calling thread and queue them for the writer."""
+        size = len(spans) + len(logs)
+        future: Future[WriteResult] = Future()
+        if size == 0:
+            future.set_result(WriteResult(0, 0, ()))
+            return future
+        self._check_room(size)  # before encoding: a full queue costs the client nothing
+        try:
+            batch = self._writer.encode(spans, logs)
+        except StorageError as exc:
+            future.set_exception(exc)
+            return future
+        pending = _Pending(batch, future)
         with self._cond:
-            if self._closing:
-                raise QueueFull("runlens is shutting down")
-            if self._queued and self._queued + pending.size > self._max_queued:
-                raise QueueFull(f"ingest queue full ({self._queued} records waiting to be stored)")
+            self._check_room(size)
             self._queue.append(pending)
-            self._queued += pending.size
+            self._queued += size
             self._cond.notify()
-        return pending.future
+        return future
+
+    def _check_room(self, size: int) -> None:
+        if self._closing:
+            raise QueueFull("runlens is shutting down")
+        if self._queued and self._queued + size > self._max_queued:
+            raise QueueFull(f"ingest queue full ({self._queued} records waiting to be stored)")
 
     def _run(self) -> None:
         next_sweep = time.monotonic() + self._sweep_interval_s
         while True:
             with self._cond:
                 while not self._queue and not self._closing:
-                    wait = next_sweep - time.monotonic()
-                    if wait <= 0:
+                    now = time.monotonic()
+                    if self._unrefreshed and now >= self._refresh_retry_at:
                         break
-                    self._cond.wait(wait)
+                    wake = next_sweep
+                    if self._unrefreshed:
+                        wake = min(wake, self._refresh_retry_at)
+                    if wake <= now:
+                        break
+                    self._cond.wait(wake - now)
                 if not self._queue and self._closing:
-                    return
+                    break
                 batch = self._take_batch()
             if batch:
                 self._store(batch)
+            now = time.monotonic()
+            if (
+                self._unrefreshed
+                and now >= self._refresh_retry_at
+                and (not self._queue or now - self._last_refresh >= self._refresh_interval_s)
+            ):
+                self._refresh()
             if time.monotonic() >= next_sweep:
+                self._refresh()  # a run written just now must not look idle to the sweep
                 self._sweep()
                 next_sweep = time.monotonic() + self._sweep_interval_s
+        self._refresh()
 
     def _take_batch(self) -> list[_Pending]:
         batch: list[_Pending] = []
@@ -121,7 +163,7 @@ class IngestPipeline:
 
     def _store(self, batch: list[_Pending]) -> None:
         try:
-            result = self._write(batch)
+            result = self._writer.write_encoded([pending.batch for pending in batch])
         except PermanentStorageError as exc:
             if len(batch) == 1:
                 _fail(batch, exc)
@@ -137,18 +179,31 @@ class IngestPipeline:
             return
         for pending in batch:
             pending.future.set_result(result)
+        self._unrefreshed.update(dict.fromkeys(result.runs))
         if self._on_stored is not None:
             try:
                 self._on_stored(result)
             except Exception:
                 log.exception("on_stored callback failed")
 
-    def _write(self, batch: list[_Pending]) -> WriteResult:
-        if len(batch) == 1:
-            return self._writer.write(batch[0].spans, batch[0].logs)
-        spans = [span for pending in batch for span in pending.spans]
-        logs = [record for pending in batch for record in pending.logs]
-        return self._writer.write(spans, logs)
+    def _refresh(self) -> None:
+        """Recompute the summaries of every run written since the last refresh; on failure keep
+        them and try again after `refresh_interval_s`."""
+        if not self._unrefreshed:
+            return
+        runs = list(self._unrefreshed)
+        try:
+            self._writer.refresh_runs(runs)
+        except Exception as exc:
+            if not isinstance(exc, StorageError):
+                log.exception("unexpected error while refreshing run summaries")
+            else:
+                log.warning("refreshing %d run summaries failed; will retry", len(runs))
+            self._refresh_retry_at = time.monotonic() + self._refresh_interval_s
+            return
+        for run in runs:
+            self._unrefreshed.pop(run, None)
+        self._last_refresh = time.monotonic()
 
     def _sweep(self) -> None:
         try:

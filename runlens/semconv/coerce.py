@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Iterable
 from typing import Any
 
+from runlens.semconv import keys
 from runlens.semconv.records import AttrValue
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -108,8 +111,41 @@ def as_json_text(value: AttrValue) -> str:
     return dumps(value)
 
 
-def attributes_text(attributes: dict[str, AttrValue]) -> dict[str, str]:
-    """Raw attributes as text: strings as is, anything else as compact JSON."""
-    return {
-        key: value if isinstance(value, str) else dumps(value) for key, value in attributes.items()
-    }
+def attributes_text(
+    attributes: dict[str, AttrValue], payload: Iterable[str] = ()
+) -> dict[str, str]:
+    """Raw attributes as text: strings as is, anything else as compact JSON; without the
+    `payload` keys (see `keys.PAYLOAD_KEYS`; a family prefix drops only its message fields)."""
+    exact: set[str] = set()
+    families: list[str] = []
+    for source in payload:
+        if source in keys.PAYLOAD_FAMILIES:
+            families.append(source)
+        elif source:
+            exact.add(source)
+    if not exact and not families:
+        return {
+            key: value if isinstance(value, str) else dumps(value)
+            for key, value in attributes.items()
+        }
+    prefixes = tuple(families)
+    out: dict[str, str] = {}
+    for key, value in attributes.items():
+        if key in exact or (prefixes and key.startswith(prefixes) and _message_field(key)):
+            continue
+        out[key] = value if isinstance(value, str) else dumps(value)
+    return out
+
+
+_MESSAGE_FIELD = re.compile(
+    r"(?:llm\.(?:input|output)_messages\.\d+\.message\.(?:role|content|tool_call_id|name"
+    r"|contents\.\d+\.message_content\.text"
+    r"|tool_calls\.\d+\.tool_call\.(?:id|function\.name|function\.arguments))"
+    r"|gen_ai\.(?:prompt|completion)\.\d+\.(?:role|content|tool_call_id|finish_reason"
+    r"|tool_calls\.\d+\.(?:id|name|arguments)))"
+)
+
+
+def _message_field(key: str) -> bool:
+    """A field of a flattened message that the message mappers carry into input / output."""
+    return _MESSAGE_FIELD.fullmatch(key) is not None

@@ -132,6 +132,13 @@ class SpanDraft:
     tool_name: str = ""
     tool_call_id: str = ""
     compaction: bool = False
+    # Where input / output / the message lists came from (a payload key or family prefix).
+    input_source: str = ""
+    output_source: str = ""
+    input_messages_source: str = ""
+    output_messages_source: str = ""
+    input_messages_text: str | None = None  # the canonical JSON text they were parsed from
+    output_messages_text: str | None = None
 
     def fill(self, name: str, value: Any) -> None:
         if value is None or value == "":
@@ -139,3 +146,14 @@ class SpanDraft:
         current = getattr(self, name)
         if current is None or current == "":
             setattr(self, name, value)
+
+    def fill_input(self, value: str, source: str) -> None:
+        """`input` from the payload key `source`, unless already set."""
+        if value and not self.input:
+            self.input = value
+            self.input_source = source
+
+    def fill_output(self, value: str, source: str) -> None:
+        if value and not self.output:
+            self.output = value
+            self.output_source = source

@@ -5,7 +5,7 @@ from __future__ import annotations
 from runlens.semconv import keys
 from runlens.semconv.coerce import as_bool, as_float, as_int, as_json_text, as_str, loads
 from runlens.semconv.draft import SpanDraft
-from runlens.semconv.messages import normalize_messages, system_message
+from runlens.semconv.messages import parse_messages, system_message
 from runlens.semconv.records import Attributes, AttrValue, SpanKind
 
 
@@ -34,8 +34,11 @@ def apply_current(attributes: Attributes, draft: SpanDraft) -> None:
     if draft.kind is SpanKind.TOOL_EXECUTION:
         draft.fill("tool_name", as_str(get(keys.GEN_AI_TOOL_NAME)))
         draft.fill("tool_call_id", as_str(get(keys.GEN_AI_TOOL_CALL_ID)))
-        draft.fill("input", as_json_text(get(keys.GEN_AI_TOOL_CALL_ARGUMENTS)))
-        draft.fill("output", as_json_text(get(keys.GEN_AI_TOOL_CALL_RESULT)))
+        arguments, result = get(keys.GEN_AI_TOOL_CALL_ARGUMENTS), get(keys.GEN_AI_TOOL_CALL_RESULT)
+        if arguments is not None:
+            draft.fill_input(as_json_text(arguments), keys.GEN_AI_TOOL_CALL_ARGUMENTS)
+        if result is not None:
+            draft.fill_output(as_json_text(result), keys.GEN_AI_TOOL_CALL_RESULT)
     else:
         apply_messages(attributes, draft)
 
@@ -46,11 +49,13 @@ def apply_messages(attributes: Attributes, draft: SpanDraft) -> None:
     if draft.input_messages is None:
         value = get(keys.GEN_AI_INPUT_MESSAGES)
         if value is not None:
-            draft.input_messages = normalize_messages(value)
+            draft.input_messages, draft.input_messages_text = parse_messages(value)
+            draft.input_messages_source = keys.GEN_AI_INPUT_MESSAGES
     if draft.output_messages is None:
         value = get(keys.GEN_AI_OUTPUT_MESSAGES)
         if value is not None:
-            draft.output_messages = normalize_messages(value)
+            draft.output_messages, draft.output_messages_text = parse_messages(value)
+            draft.output_messages_source = keys.GEN_AI_OUTPUT_MESSAGES
     if draft.system is None:
         value = get(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
         if value is not None:

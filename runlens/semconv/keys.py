@@ -250,3 +250,32 @@ LOGFIRE_REQUEST_DATA = "request_data"
 """instrument_openai(): request JSON (only `{model}`)."""
 LOGFIRE_USAGE_RAW = "gen_ai.usage.raw"
 """instrument_openai(): the provider's usage object as JSON (cached/reasoning details)."""
+
+# --- Payload keys ------------------------------------------------------------------------------
+# Content a mapper moves into a span's `input` / `output`. When a span's input or output came
+# from one of them, that key is left out of the span's stored `attributes` (the content is
+# stored once); when it did not (e.g. `output.value` on an OpenInference LLM span, whose output
+# comes from `llm.output_messages.*`), the key stays. docs/semconv.md lists them.
+PAYLOAD_KEYS = (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_RESULT,
+    OI_INPUT_VALUE,
+    OI_OUTPUT_VALUE,
+    TL_ENTITY_INPUT,
+    TL_ENTITY_OUTPUT,
+    PAI_ALL_MESSAGES,
+    PAI_FINAL_RESULT,
+)
+"""Single payload keys."""
+PAYLOAD_FAMILIES = (
+    OI_INPUT_MESSAGES_PREFIX,
+    OI_OUTPUT_MESSAGES_PREFIX,
+    GEN_AI_PROMPT_PREFIX,
+    GEN_AI_COMPLETION_PREFIX,
+)
+"""Flattened message families: of these, only the message fields the mappers read (role,
+content, text contents, tool call id/name/arguments, tool_call_id, name, finish_reason) are
+payload; anything else under the prefix (e.g. an image URL) stays in `attributes`."""

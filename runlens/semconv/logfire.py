@@ -33,25 +33,28 @@ def apply(attributes: Attributes, draft: SpanDraft) -> None:
         draft.fill("agent_name", as_str(get(keys.PAI_AGENT_NAME)))
         draft.fill("request_model", as_str(get(keys.PAI_MODEL_NAME)))
         if draft.input_messages is None:
-            prompt = _prompt_messages(get(keys.PAI_ALL_MESSAGES))
+            prompt, complete = _prompt_messages(get(keys.PAI_ALL_MESSAGES))
             if prompt is not None:
                 draft.input_messages = prompt
+                if complete:  # else the rest of the conversation lives only in the attribute
+                    draft.input_messages_source = keys.PAI_ALL_MESSAGES
         final = get(keys.PAI_FINAL_RESULT)
         if final is not None:
-            draft.fill("output", as_json_text(final))
+            draft.fill_output(as_json_text(final), keys.PAI_FINAL_RESULT)
 
 
-def _prompt_messages(value: Any) -> list[dict[str, Any]] | None:
-    """The messages a run started from: everything before the first assistant message."""
+def _prompt_messages(value: Any) -> tuple[list[dict[str, Any]] | None, bool]:
+    """The messages a run started from: everything before the first assistant message; and
+    whether that is all of them."""
     if value is None:
-        return None
+        return None, False
     messages = normalize_messages(value)
     if not messages:
-        return None
+        return None, False
     for index, message in enumerate(messages):
         if message.get("role") == "assistant":
-            return messages[:index]
-    return messages
+            return messages[:index], False
+    return messages, True
 
 
 def apply_raw_usage(raw: dict[str, Any], draft: SpanDraft) -> None:

@@ -16,8 +16,8 @@ from runlens.semconv.kinds import base_kind, summarizing_name
 from runlens.semconv.messages import (
     first_finish_reason,
     has_compaction_part,
+    messages_text,
     tool_calls_of,
-    with_system,
 )
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import (
@@ -79,12 +79,24 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
     cost, cost_source = _cost(draft, usage, prices)
     output_messages = draft.output_messages or []
 
-    if draft.input_messages is not None and not draft.input:
-        draft.input = dumps(with_system(draft.system, draft.input_messages))
-    elif draft.system is not None and not draft.input and draft.llm_like:
+    payload: list[str] = []  # keys (or families) whose content went into input / output
+    if draft.input:
+        payload.append(draft.input_source)
+    elif draft.input_messages is not None:
+        draft.input, prepended = messages_text(
+            draft.input_messages, draft.input_messages_text, draft.system
+        )
+        payload.append(draft.input_messages_source)
+        if prepended:
+            payload.append(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
+    elif draft.system is not None and draft.llm_like:
         draft.input = dumps([draft.system])
-    if draft.output_messages is not None and not draft.output:
-        draft.output = dumps(draft.output_messages)
+        payload.append(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
+    if draft.output:
+        payload.append(draft.output_source)
+    elif draft.output_messages is not None:
+        draft.output = draft.output_messages_text or dumps(draft.output_messages)
+        payload.append(draft.output_messages_source)
     stop_reason = draft.stop_reason or first_finish_reason(output_messages)
 
     return SpanRecord(
@@ -127,7 +139,7 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
         code_function=function,
         code_lineno=lineno,
         dialects=tuple(dialects),
-        attributes=attributes_text(attributes),
+        attributes=attributes_text(attributes, payload),
         resource=attributes_text(raw.resource),
         events=_events_json(raw),
         scope_name=raw.scope_name,

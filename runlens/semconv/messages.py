@@ -19,22 +19,50 @@ Flat = dict[int, dict[str, AttrValue]]
 
 def normalize_messages(value: AttrValue) -> list[Message] | None:
     """Messages in the GenAI shape (JSON string or structured) with parts normalised."""
+    return parse_messages(value)[0]
+
+
+def parse_messages(value: AttrValue) -> tuple[list[Message] | None, str | None]:
+    """`normalize_messages`, and the JSON text itself when `value` is compact JSON already in
+    the canonical shape (normalising changed nothing), so it can be stored without re-encoding."""
     data = loads(value)
     if not isinstance(data, list):
-        return None
+        return None, None
     out: list[Message] = []
+    unchanged = isinstance(value, str)
     for message in data:
         if isinstance(message, dict):
-            out.append(_normalize_message(message))
-    return out
+            normalized = _normalize_message(message)
+            out.append(normalized)
+            unchanged = unchanged and normalized is message
+        else:
+            unchanged = False
+    if not unchanged or not isinstance(value, str):
+        return out, None
+    text = value.strip()
+    return out, (text if _compact(text) else None)
+
+
+_LOOSE = ('": ', '", "', "}, {", "\n")
+"""What JSON written with spaces or indentation (json.dumps' defaults, pretty printing) contains."""
+
+
+def _compact(text: str) -> bool:
+    """Cheap test that JSON text has no whitespace between tokens (a false "no" only costs a
+    re-encode: a string value may contain the same characters)."""
+    return not any(loose in text for loose in _LOOSE)
 
 
 def _normalize_message(message: dict[str, Any]) -> Message:
+    """The message in the canonical shape: the same object when it already was."""
     parts = message.get("parts")
     if not isinstance(parts, list):
         return _openai_message(message)
+    fixed = [_normalize_part(part) for part in parts if isinstance(part, dict)]
+    if len(fixed) == len(parts) and all(a is b for a, b in zip(fixed, parts, strict=True)):
+        return message
     normalized = dict(message)
-    normalized["parts"] = [_normalize_part(part) for part in parts if isinstance(part, dict)]
+    normalized["parts"] = fixed
     return normalized
 
 
@@ -69,6 +97,20 @@ def with_system(system: Message | None, messages: list[Message]) -> list[Message
     if system is None or (messages and messages[0].get("role") == "system"):
         return messages
     return [system, *messages]
+
+
+def messages_text(
+    messages: list[Message], text: str | None, system: Message | None = None
+) -> tuple[str, bool]:
+    """JSON text of `with_system(system, messages)`, reusing `text` (the canonical JSON of
+    `messages`) when there is one; and whether the system message was prepended."""
+    full = with_system(system, messages)
+    prepended = full is not messages
+    if text is None or not messages:
+        return dumps(full), prepended
+    if not prepended:
+        return text, False
+    return "[" + dumps(system) + "," + text[1:], True
 
 
 def text_part(content: str) -> dict[str, Any]:

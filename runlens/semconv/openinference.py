@@ -41,8 +41,10 @@ def apply(attributes: Attributes, found: Scan, draft: SpanDraft) -> None:
         draft.fill("reasoning", as_int(get(keys.OI_TOKEN_REASONING)))
         if draft.input_messages is None and found.oi_input:
             draft.input_messages = openinference_messages(found.oi_input)
+            draft.input_messages_source = keys.OI_INPUT_MESSAGES_PREFIX
         if draft.output_messages is None and found.oi_output:
             draft.output_messages = openinference_messages(found.oi_output)
+            draft.output_messages_source = keys.OI_OUTPUT_MESSAGES_PREFIX
         if not draft.response_id and isinstance(output_value, str) and output_value[:1] == "{":
             response = loads(output_value)
             if isinstance(response, dict) and isinstance(response.get("id"), str):
@@ -52,9 +54,9 @@ def apply(attributes: Attributes, found: Scan, draft: SpanDraft) -> None:
         draft.fill("tool_name", as_str(get(keys.OI_TOOL_NAME)))
         draft.fill("tool_call_id", as_str(get(keys.OI_TOOL_ID)))
     if input_value is not None:
-        draft.fill("input", as_json_text(input_value))
+        draft.fill_input(as_json_text(input_value), keys.OI_INPUT_VALUE)
     if output_value is not None:
-        draft.fill("output", as_json_text(output_value))
+        draft.fill_output(as_json_text(output_value), keys.OI_OUTPUT_VALUE)
 
 
 def _apply_params(params: dict[str, Any], draft: SpanDraft) -> None:

@@ -21,13 +21,15 @@ def apply(attributes: Attributes, found: Scan, draft: SpanDraft) -> None:
         draft.fill("reasoning", as_int(get(keys.TL_LLM_USAGE_REASONING_TOKENS)))
         if draft.input_messages is None and found.tl_prompt:
             draft.input_messages = openllmetry_messages(found.tl_prompt)
+            draft.input_messages_source = keys.GEN_AI_PROMPT_PREFIX
         if draft.output_messages is None and found.tl_completion:
             draft.output_messages = openllmetry_messages(found.tl_completion)
+            draft.output_messages_source = keys.GEN_AI_COMPLETION_PREFIX
         return
     if draft.kind is SpanKind.TOOL_EXECUTION:
         draft.fill("tool_name", as_str(get(keys.TL_ENTITY_NAME)))
     entity_input, entity_output = get(keys.TL_ENTITY_INPUT), get(keys.TL_ENTITY_OUTPUT)
     if entity_input is not None:
-        draft.fill("input", as_json_text(entity_input))
+        draft.fill_input(as_json_text(entity_input), keys.TL_ENTITY_INPUT)
     if entity_output is not None:
-        draft.fill("output", as_json_text(entity_output))
+        draft.fill_output(as_json_text(entity_output), keys.TL_ENTITY_OUTPUT)

@@ -5,7 +5,10 @@ A `SpanWriter` promises:
 - idempotent on `(project_id, run_id, span_id)`: a span written twice, or first as a
   `running` start marker and later ended, is one span in every read and every count
   (the ended version wins over the marker whatever the arrival order);
-- the summary of every run the batch touched is up to date when `write` returns;
+- summaries are not part of a write: `write` returns the runs it touched and
+  `refresh_runs` recomputes their summaries later (the ingest pipeline does so right after a
+  write when no more data waits, else at least about once a second, many runs at once), so a
+  run's summary follows its spans within about a second;
 - errors split once: `RetryableStorageError` (the store is down or slow: the client should
   retry; OTLP `UNAVAILABLE` / HTTP 503) and `PermanentStorageError` (the data can never be
   stored: `INVALID_ARGUMENT` / 400).
@@ -15,7 +18,7 @@ A `SpanReader` only ever returns data of the project it is asked about.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -86,12 +89,44 @@ class RunSummary:
 class WriteResult:
     spans_written: int
     logs_written: int
-    runs: tuple[RunKey, ...]  # every run the batch touched
+    runs: tuple[RunKey, ...]  # every run the batch touched: pass them to `refresh_runs`
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    """Records already converted by `SpanWriter.encode` into what that writer inserts.
+
+    `payload` is the writer's own representation: only the writer that encoded a batch reads
+    it. Encoding is pure CPU work, so callers do it in their own thread and leave the single
+    writer thread only the inserts.
+    """
+
+    spans: int
+    logs: int
+    payload: object
+
+    @property
+    def size(self) -> int:
+        return self.spans + self.logs
 
 
 class SpanWriter(Protocol):
+    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
+        """Convert records for `write_encoded`; no I/O, safe from any thread. Raises
+        `PermanentStorageError` when the records can never be stored."""
+        ...
+
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
-        """Store a batch durably and refresh the summaries of the runs it touched."""
+        """Store a batch durably; summaries are left to `refresh_runs`."""
+        ...
+
+    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
+        """Store encoded batches durably, all in one insert per table."""
+        ...
+
+    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+        """Recompute the summaries of these runs from their stored spans (one statement for
+        all of them). Idempotent; on failure the same call may be repeated."""
         ...
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
@@ -114,3 +149,137 @@ class SpanReader(Protocol):
     def run_logs(self, project_id: str, run_id: str) -> list[LogRecord]:
         """The run's log records in time order (chunks of one stream in `seq` order)."""
         ...
+
+
+# -- Reads behind the GraphQL API -------------------------------------------------------------
+
+
+class RunSortField(StrEnum):
+    STARTED_AT = "started_at"
+    COST = "cost"
+
+
+@dataclass(frozen=True, slots=True)
+class RunPosition:
+    """A keyset position in a run listing: the sort value of a run and its id (tie-breaker).
+    `value` is nanoseconds since the epoch for STARTED_AT, USD for COST."""
+
+    value: int | float
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """One page of a project's runs. Every filter is optional; `after` continues a listing
+    with the same sort, strictly after that position."""
+
+    project_id: str
+    limit: int
+    statuses: tuple[RunStatus, ...] = ()
+    min_cost_usd: float | None = None
+    started_after_unix_nano: int | None = None  # the time window
+    agent_id: str | None = None
+    search: str | None = None  # case-insensitive substring of run id, name or agent
+    sort: RunSortField = RunSortField.STARTED_AT
+    descending: bool = True
+    after: RunPosition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStats:
+    agent_id: str
+    agent_name: str
+    run_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectTotals:
+    runs: int
+    spans: int
+    actions: int
+    cost_usd: float
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterceptQuery:
+    """Runs that need attention: failed, over budget, or with too many blocked actions."""
+
+    project_id: str
+    limit: int
+    started_after_unix_nano: int | None = None
+    agent_budgets_usd: tuple[tuple[str, float], ...] = ()  # (agent id, budget)
+    intervention_threshold: float = 0.3  # blocked actions / actions at or above this
+    after: RunPosition | None = None  # newest first: strictly older than this position
+
+
+@dataclass(frozen=True, slots=True)
+class InterceptCandidate:
+    summary: RunSummary
+    blocked_actions: int  # actions with outcome `blocked`
+    budget_usd: float | None  # `runlens.budget.usd` on the run's spans, else the agent's
+
+
+@dataclass(frozen=True, slots=True)
+class RunTimeline:
+    """Everything stored of one run: spans in start order, log records in time order."""
+
+    spans: tuple[SpanRecord, ...]
+    logs: tuple[LogRecord, ...]
+
+
+class RunRegistryReader(Protocol):
+    """Run listings over the run summaries. Every call reads one project only."""
+
+    def runs_page(self, query: RunQuery) -> list[RunSummary]:
+        """Up to `query.limit` runs in the query's order, strictly after `query.after`."""
+        ...
+
+    def count_runs(self, query: RunQuery) -> int:
+        """How many runs match the query's filters (sort and position ignored)."""
+        ...
+
+    def run_summaries(self, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]:
+        """The summaries of the given runs that exist, in no particular order."""
+        ...
+
+    def agent_stats(
+        self, project_id: str, search: str | None, limit: int, agent_ids: Sequence[str] = ()
+    ) -> list[AgentStats]:
+        """Agents whose id or name contains `search` (case-insensitive), most runs first;
+        only those of `agent_ids` when given."""
+        ...
+
+    def project_totals(
+        self, project_id: str, started_after_unix_nano: int | None
+    ) -> ProjectTotals: ...
+
+    def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
+        """Runs needing attention, newest first (started_at, then run id, descending)."""
+        ...
+
+
+class TimelineReader(Protocol):
+    def run_timelines(self, project_id: str, run_ids: Sequence[str]) -> dict[str, RunTimeline]:
+        """The timelines of the given runs (two queries whatever their number); runs with
+        nothing stored are absent."""
+        ...
+
+
+class ActionReader(Protocol):
+    def run_actions(
+        self, project_id: str, run_ids: Sequence[str], payloads: bool
+    ) -> dict[str, RunTimeline]:
+        """The actions (LLM calls and tool executions) of the given runs, in start order, in
+        one spans query whatever their number. Without `payloads` the spans carry no input,
+        output, attributes, resource or events; with them, input and output are read, and the
+        runs' GenAI event log records in one more query (never terminal output). Runs with no
+        action are absent."""
+        ...
+
+
+class ApiReader(SpanReader, RunRegistryReader, TimelineReader, ActionReader, Protocol):
+    """What the HTTP API reads through."""

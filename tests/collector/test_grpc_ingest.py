@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from runlens.serve import Endpoints
 from tests.collector.agent import provider, weather_run
+from tests.eventually import eventually
 
 
 def grpc_exporter(server: Endpoints) -> OTLPSpanExporter:
@@ -23,6 +24,13 @@ def summary(sql: Client, run_id: str) -> dict[str, object]:
     )
     assert len(result.result_rows) == 1, result.result_rows
     return dict(zip(result.column_names, result.result_rows[0], strict=True))
+
+
+def recomputed_since(sql: Client, run_id: str, before: dict[str, object]) -> dict[str, object]:
+    """The run's summary once recomputed after `before` was read (summaries follow exports)."""
+    row = summary(sql, run_id)
+    assert row["version"] > before["version"]  # type: ignore[operator]
+    return row
 
 
 def span_rows(sql: Client, run_id: str) -> list[dict[str, object]]:
@@ -45,15 +53,18 @@ def test_agent_run_is_stored_when_the_export_returns(server: Endpoints, sql: Cli
     assert tool["tool_name"] == "get_weather"
     assert tool["tool_call_id"] == "call_1"
 
-    run = summary(sql, run_id)
-    assert run["status"] == "completed"
-    assert run["agent_name"] == "weather_agent"
-    assert run["turns"] == 2
-    assert run["action_count"] == 3
-    assert (run["input_tokens"], run["cached_tokens"], run["output_tokens"]) == (300, 80, 40)
-    assert run["unpriced_count"] == 0
-    # gpt-4o-mini from the bundled table: never zero for a priced model.
-    assert float(run["cost_usd"]) > 0  # type: ignore[arg-type]
+    def summarised() -> None:
+        run = summary(sql, run_id)
+        assert run["status"] == "completed"
+        assert run["agent_name"] == "weather_agent"
+        assert run["turns"] == 2
+        assert run["action_count"] == 3
+        assert (run["input_tokens"], run["cached_tokens"], run["output_tokens"]) == (300, 80, 40)
+        assert run["unpriced_count"] == 0
+        # gpt-4o-mini from the bundled table: never zero for a priced model.
+        assert float(run["cost_usd"]) > 0  # type: ignore[arg-type]
+
+    eventually(summarised)
 
 
 def test_failed_tool_is_recorded_with_its_error(server: Endpoints, sql: Client) -> None:
@@ -64,9 +75,13 @@ def test_failed_tool_is_recorded_with_its_error(server: Endpoints, sql: Client) 
     tool = next(s for s in span_rows(sql, run_id) if s["kind"] == "tool_execution")
     assert tool["status"] == "error"
     assert tool["error_type"] == "TimeoutError"
-    run = summary(sql, run_id)
-    assert run["error_count"] == 1
-    assert run["action_ok_count"] == 2
+
+    def summarised() -> None:
+        run = summary(sql, run_id)
+        assert run["error_count"] == 1
+        assert run["action_ok_count"] == 2
+
+    eventually(summarised)
 
 
 def test_resent_batch_is_not_counted_twice(server: Endpoints, sql: Client) -> None:
@@ -76,10 +91,10 @@ def test_resent_batch_is_not_counted_twice(server: Endpoints, sql: Client) -> No
     finished = memory.get_finished_spans()
     exporter = grpc_exporter(server)
     assert exporter.export(finished) == SpanExportResult.SUCCESS
-    first = summary(sql, run_id)
+    first = eventually(lambda: summary(sql, run_id))
     assert exporter.export(finished) == SpanExportResult.SUCCESS  # a client retry
     assert exporter.export(finished[1:3]) == SpanExportResult.SUCCESS  # a partial retry
-    again = summary(sql, run_id)
+    again = eventually(lambda: recomputed_since(sql, run_id, first))
 
     assert len(span_rows(sql, run_id)) == 4
     for column in ("span_count", "input_tokens", "output_tokens", "cost_usd", "turns"):
@@ -98,13 +113,19 @@ def test_start_marker_makes_a_run_visible_before_it_ends(server: Endpoints, sql:
         run_id = format(root.get_span_context().trace_id, "032x")
     ended = memory.get_finished_spans()[0]
 
+    def running() -> None:
+        assert summary(sql, run_id)["status"] == "running"
+
+    def completed() -> None:
+        assert summary(sql, run_id)["status"] == "completed"
+
     assert exporter.export([as_start_marker(ended)]) == SpanExportResult.SUCCESS
-    assert summary(sql, run_id)["status"] == "running"
+    eventually(running)
     assert [s["status"] for s in span_rows(sql, run_id)] == ["running"]
 
     assert exporter.export([ended]) == SpanExportResult.SUCCESS
     assert [s["status"] for s in span_rows(sql, run_id)] == ["ok"]
-    assert summary(sql, run_id)["status"] == "completed"
+    eventually(completed)
 
 
 def as_start_marker(span: ReadableSpan) -> ReadableSpan:

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from runlens.serve import Endpoints
 from tests.collector.agent import provider, weather_run
 from tests.collector.test_grpc_ingest import span_rows, summary
+from tests.eventually import eventually
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "real-clients"
 TRACE_FIXTURES = sorted(
@@ -30,7 +31,11 @@ def test_sdk_http_exporter_stores_a_run(server: Endpoints, sql: Client) -> None:
     tracer_provider.shutdown()
 
     assert len(span_rows(sql, run_id)) == 4
-    assert summary(sql, run_id)["status"] == "completed"
+
+    def completed() -> None:
+        assert summary(sql, run_id)["status"] == "completed"
+
+    eventually(completed)
 
 
 @pytest.mark.parametrize("path", TRACE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -75,6 +80,8 @@ def test_captured_log_events_are_stored(server: Endpoints, sql: Client, path: Pa
     names = sql.query(
         "SELECT event_name FROM runlens.logs FINAL "
         "WHERE toUnixTimestamp64Nano(time) IN {t:Array(UInt64)}",
-        parameters={"t": [int(r.get("timeUnixNano") or r["observedTimeUnixNano"]) for r in records]},
+        parameters={
+            "t": [int(r.get("timeUnixNano") or r["observedTimeUnixNano"]) for r in records]
+        },
     ).result_rows
     assert sorted(n for (n,) in names) == sorted(r["eventName"] for r in records)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-import pytest
 import httpx
+import pytest
 
 from runlens.collector.ingest import Ingest, Unavailable
 from runlens.collector.pipeline import IngestPipeline, QueueFull
 from runlens.collector.receiver.decode import DecodeLimits
 from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.semconv.pricing import PriceTable
-from runlens.serve import HttpServers, listen
 from runlens.semconv.records import LogRecord, RawSpan, SpanKind, SpanRecord, SpanStatus
+from runlens.serve import HttpServers, listen
 from runlens.storage.clickhouse.store import ClickHouseStore
-from runlens.storage.contract import WriteResult
+from runlens.storage.contract import EncodedBatch, RetryableStorageError, RunKey, WriteResult
+from tests.eventually import eventually
 
 
 class GatedWriter:
@@ -27,11 +28,23 @@ class GatedWriter:
         self.store = store
         self.gate = threading.Event()
         self.batches: list[int] = []
+        self.refreshes: list[int] = []  # runs per summary refresh
+
+    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
+        return self.store.encode(spans, logs)
 
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
+        return self.write_encoded([self.encode(spans, logs)])
+
+    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
         self.gate.wait(30)
-        self.batches.append(len(spans))
-        return self.store.write(spans, logs)
+        self.batches.append(sum(batch.spans for batch in batches))
+        return self.store.write_encoded(batches)
+
+    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+        runs = list(runs)
+        self.refreshes.append(len(runs))
+        self.store.refresh_runs(runs)
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         return self.store.close_lost_runs(idle_seconds, now_unix_nano)
@@ -164,3 +177,103 @@ def test_http_export_gets_503_with_retry_after_when_the_queue_is_full(
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
     assert "retry" in response.json()["message"]
+
+
+def test_summaries_follow_the_acknowledgement(
+    gated: tuple[GatedWriter, IngestPipeline], store: ClickHouseStore, project_id: str
+) -> None:
+    writer, pipeline = gated
+    batch = spans(project_id, 3)
+    writer.gate.set()
+    assert pipeline.submit(batch, []).result(30).runs == (RunKey(project_id, batch[0].run_id),)
+
+    def summarised() -> None:
+        summary = store.run_summary(project_id, batch[0].run_id)
+        assert summary is not None
+        assert summary.span_count == 3
+
+    eventually(summarised)
+
+
+def test_runs_written_while_data_keeps_coming_are_refreshed_together(
+    store: ClickHouseStore, project_id: str
+) -> None:
+    writer = GatedWriter(store)
+    pipeline = IngestPipeline(
+        writer,
+        max_queued=100,
+        max_batch=100,
+        run_timeout_s=3600,
+        sweep_interval_s=3600,
+        refresh_interval_s=3600,
+    )
+    pipeline.start()
+    try:
+        first = pipeline.submit(spans(project_id, 1), [])
+        wait_until_taken(pipeline)
+        waiting = [pipeline.submit(spans(project_id, 2), []) for _ in range(4)]
+        writer.gate.set()
+        for future in [first, *waiting]:
+            future.result(30)
+        eventually(lambda: _equal(writer.refreshes, [5]))
+    finally:
+        writer.gate.set()
+        pipeline.stop()
+    assert writer.batches == [1, 8]
+
+
+class FlakyRefresh(GatedWriter):
+    """Summary refreshes fail until `failures` runs out."""
+
+    def __init__(self, store: ClickHouseStore, failures: int) -> None:
+        super().__init__(store)
+        self.failures = failures
+        self.gate.set()
+
+    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RetryableStorageError("the store is busy")
+        super().refresh_runs(runs)
+
+
+def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) -> None:
+    writer = FlakyRefresh(store, failures=2)
+    pipeline = IngestPipeline(
+        writer,
+        max_queued=100,
+        max_batch=100,
+        run_timeout_s=3600,
+        sweep_interval_s=3600,
+        refresh_interval_s=0.05,
+    )
+    pipeline.start()
+    try:
+        batch = spans(project_id, 2)
+        pipeline.submit(batch, []).result(30)
+        eventually(lambda: _is_not_none(store.run_summary(project_id, batch[0].run_id)))
+    finally:
+        pipeline.stop()
+    assert writer.failures == 0
+
+
+def test_stop_refreshes_what_was_written(store: ClickHouseStore, project_id: str) -> None:
+    writer = GatedWriter(store)
+    writer.gate.set()
+    pipeline = IngestPipeline(
+        writer, max_queued=100, max_batch=100, run_timeout_s=3600, sweep_interval_s=3600
+    )
+    pipeline.start()
+    batch = spans(project_id, 2)
+    future = pipeline.submit(batch, [])
+    pipeline.stop()
+    assert future.result(0).spans_written == 2
+    assert store.run_summary(project_id, batch[0].run_id) is not None
+
+
+def _equal(actual: object, expected: object) -> None:
+    assert actual == expected
+
+
+def _is_not_none(value: object) -> None:
+    assert value is not None

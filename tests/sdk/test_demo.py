@@ -14,6 +14,7 @@ from clickhouse_connect.driver.client import Client
 from runlens.sdk.demo import run_demo
 from runlens.sdk.demo_scenarios import plan_runs
 from runlens.serve import Endpoints
+from tests.eventually import eventually
 
 RUNS = 8
 
@@ -57,23 +58,26 @@ def test_demo_runs_arrive_with_their_statuses_kinds_and_costs(
     assert f"sent {RUNS} agent runs" in out.getvalue()
     assert len(seen_running) == 1
 
-    runs = {
-        str(run["run_id"]): run
-        for run in rows(
-            sql,
-            "SELECT * FROM runlens.run_summaries FINAL WHERE project_id = {p:String}",
-            demo_project,
-        )
-    }
-    assert len(runs) == RUNS
-    assert Counter(str(run["status"]) for run in runs.values()) == {
-        "completed": RUNS - 1,
-        "failed": 1,
-    }
-    assert runs[seen_running[0]]["status"] == "completed"
-    failed = next(run for run in runs.values() if run["status"] == "failed")
-    assert (failed["agent_name"], failed["error_type"]) == ("billing_agent", "RateLimitError")
+    def summarised() -> dict[str, dict[str, object]]:
+        runs = {
+            str(run["run_id"]): run
+            for run in rows(
+                sql,
+                "SELECT * FROM runlens.run_summaries FINAL WHERE project_id = {p:String}",
+                demo_project,
+            )
+        }
+        assert len(runs) == RUNS
+        assert Counter(str(run["status"]) for run in runs.values()) == {
+            "completed": RUNS - 1,
+            "failed": 1,
+        }
+        assert runs[seen_running[0]]["status"] == "completed"
+        failed = next(run for run in runs.values() if run["status"] == "failed")
+        assert (failed["agent_name"], failed["error_type"]) == ("billing_agent", "RateLimitError")
+        return runs
 
+    runs = eventually(summarised)
     by_agent = {str(run["agent_name"]): run for run in runs.values()}
     assert by_agent["faq_agent"]["unpriced_count"] > 0  # type: ignore[operator]
     assert by_agent["support_agent"]["unpriced_count"] == 0

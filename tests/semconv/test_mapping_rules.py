@@ -490,3 +490,86 @@ def test_scrubbed_session_id_is_not_a_conversation(prices: PriceTable) -> None:
         prices,
     )
     assert record.conversation_id == "th-1"
+
+
+def test_payload_keys_are_stored_once(prices: PriceTable) -> None:
+    system = [{"type": "text", "content": "Be brief."}]
+    messages = [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    answer = [{"role": "assistant", "parts": [{"type": "text", "content": "hello"}]}]
+    chat = mapped(
+        span(
+            {
+                **CHAT,
+                "gen_ai.system_instructions": json.dumps(system),
+                "gen_ai.input.messages": json.dumps(messages, separators=(",", ":")),
+                "gen_ai.output.messages": json.dumps(answer),
+                "custom": "kept",
+            }
+        ),
+        prices,
+    )
+    assert json.loads(chat.input) == [{"role": "system", "parts": system}, *messages]
+    assert json.loads(chat.output) == answer
+    assert ": " not in chat.input and ": " not in chat.output
+    assert set(chat.attributes) == {"gen_ai.operation.name", "gen_ai.request.model", "custom"}
+
+    tool = mapped(
+        span(
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.call.arguments": '{"city": "Paris"}',
+                "gen_ai.tool.call.result": "sunny",
+            }
+        ),
+        prices,
+    )
+    assert (tool.input, tool.output) == ('{"city":"Paris"}', '"sunny"')
+    assert set(tool.attributes) == {"gen_ai.operation.name"}
+
+
+def test_payload_keys_whose_content_is_elsewhere_stay(prices: PriceTable) -> None:
+    oi_llm = mapped(
+        span(
+            {
+                "openinference.span.kind": "LLM",
+                "llm.model_name": "gpt-4o-mini",
+                "llm.input_messages.0.message.role": "user",
+                "llm.input_messages.0.message.content": "hi",
+                "llm.input_messages.0.message.contents.1.message_content.image.url": "u",
+                "llm.output_messages.0.message.role": "assistant",
+                "llm.output_messages.0.message.content": "hello",
+                "input.value": '{"messages": []}',
+                "output.value": '{"id": "r1"}',
+            }
+        ),
+        prices,
+    )
+    assert json.loads(oi_llm.input)[0]["parts"][0]["content"] == "hi"
+    assert set(oi_llm.attributes) == {
+        "openinference.span.kind",
+        "llm.model_name",
+        "llm.input_messages.0.message.contents.1.message_content.image.url",
+        "input.value",
+        "output.value",
+    }
+
+    conversation = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+    ]
+    agent = mapped(
+        span(
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "a",
+                "pydantic_ai.all_messages": json.dumps(conversation),
+                "final_result": "hello",
+            }
+        ),
+        prices,
+    )
+    assert json.loads(agent.input) == [
+        {"role": "user", "parts": [{"type": "text", "content": "hi"}]}
+    ]
+    assert "pydantic_ai.all_messages" in agent.attributes  # the answer is only there
+    assert "final_result" not in agent.attributes

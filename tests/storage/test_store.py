@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from runlens.semconv.records import CostSource, SpanKind, SpanRecord, SpanStatus, TokenUsage
+from runlens.semconv.records import (
+    CostSource,
+    LogRecord,
+    SpanKind,
+    SpanRecord,
+    SpanStatus,
+    TokenUsage,
+)
 from runlens.storage.clickhouse.store import ClickHouseStore
-from runlens.storage.contract import LOST_REASON, RunKey, RunStatus
+from runlens.storage.contract import LOST_REASON, RunKey, RunStatus, WriteResult
 
 from .builders import SECOND, T0, full_span, llm, log, root, span, tool
+
+
+def write(
+    store: ClickHouseStore, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]
+) -> WriteResult:
+    """Write, then refresh the summaries of the runs written, as the ingest pipeline does."""
+    result = store.write(spans, logs)
+    store.refresh_runs(result.runs)
+    return result
 
 
 def test_every_span_field_survives_a_round_trip(store: ClickHouseStore, project_id: str) -> None:
@@ -29,7 +46,7 @@ def test_every_span_field_survives_a_round_trip(store: ClickHouseStore, project_
     ]
     assert unset == [], f"extend full_span() (and the spans table) with {unset}"
 
-    result = store.write([original], [])
+    result = write(store, [original], [])
 
     assert result.spans_written == 1
     assert result.runs == (RunKey(project_id, "run-1"),)
@@ -39,7 +56,7 @@ def test_every_span_field_survives_a_round_trip(store: ClickHouseStore, project_
 def test_unset_optionals_stay_unset(store: ClickHouseStore, project_id: str) -> None:
     original = span(project_id, "run-1", "s1", cost_usd=None, temperature=None, max_tokens=None)
 
-    store.write([original], [])
+    write(store, [original], [])
 
     assert store.run_spans(project_id, "run-1") == [original]
 
@@ -54,7 +71,7 @@ def _run(project_id: str, run_id: str = "run-1") -> list[SpanRecord]:
 
 
 def test_a_completed_run_is_summarised(store: ClickHouseStore, project_id: str) -> None:
-    store.write(_run(project_id), [])
+    write(store, _run(project_id), [])
 
     summary = store.run_summary(project_id, "run-1")
 
@@ -85,11 +102,11 @@ def test_a_completed_run_is_summarised(store: ClickHouseStore, project_id: str) 
 
 def test_a_redelivered_batch_does_not_double_count(store: ClickHouseStore, project_id: str) -> None:
     batch = _run(project_id)
-    store.write(batch, [])
+    write(store, batch, [])
     first = store.run_summary(project_id, "run-1")
 
-    store.write(batch, [])
-    store.write(batch[1:3], [])
+    write(store, batch, [])
+    write(store, batch[1:3], [])
     again = store.run_summary(project_id, "run-1")
 
     assert first is not None and again is not None
@@ -101,7 +118,7 @@ def test_a_redelivered_batch_does_not_double_count(store: ClickHouseStore, proje
 
 def test_start_marker_then_ended_span_is_one_span(store: ClickHouseStore, project_id: str) -> None:
     marker = root(project_id, "run-1", status=SpanStatus.RUNNING, end_time_unix_nano=0)
-    store.write([marker, llm(project_id, "run-1", "llm-1", start_time_unix_nano=T0 + 1)], [])
+    write(store, [marker, llm(project_id, "run-1", "llm-1", start_time_unix_nano=T0 + 1)], [])
 
     running = store.run_summary(project_id, "run-1")
     assert running is not None
@@ -113,7 +130,7 @@ def test_start_marker_then_ended_span_is_one_span(store: ClickHouseStore, projec
     ]
 
     ended = dataclasses.replace(marker, status=SpanStatus.OK, end_time_unix_nano=T0 + 5 * SECOND)
-    store.write([ended], [])
+    write(store, [ended], [])
 
     spans = store.run_spans(project_id, "run-1")
     assert [(s.span_id, s.status) for s in spans] == [
@@ -133,8 +150,8 @@ def test_an_ended_span_wins_over_a_later_start_marker(
     ended = root(project_id, "run-1", status=SpanStatus.ERROR, error_type="Boom")
     marker = dataclasses.replace(ended, status=SpanStatus.RUNNING, end_time_unix_nano=0)
 
-    store.write([ended], [])
-    store.write([marker], [])
+    write(store, [ended], [])
+    write(store, [marker], [])
 
     assert store.run_spans(project_id, "run-1") == [ended]
     summary = store.run_summary(project_id, "run-1")
@@ -146,7 +163,7 @@ def test_marker_and_ended_span_in_one_batch(store: ClickHouseStore, project_id: 
     ended = root(project_id, "run-1")
     marker = dataclasses.replace(ended, status=SpanStatus.RUNNING, end_time_unix_nano=0)
 
-    store.write([ended, marker], [])
+    write(store, [ended, marker], [])
 
     assert store.run_spans(project_id, "run-1") == [ended]
 
@@ -155,7 +172,8 @@ def test_llm_spans_sharing_a_response_id_count_once(
     store: ClickHouseStore, project_id: str
 ) -> None:
     usage = TokenUsage(input=1000, output=100)
-    store.write(
+    write(
+        store,
         [
             root(project_id, "run-1"),
             llm(project_id, "run-1", "a", response_id="resp-1", usage=usage, cost_usd=1.0),
@@ -177,7 +195,7 @@ def test_llm_spans_sharing_a_response_id_count_once(
 
 
 def test_unpriced_calls_are_counted_not_priced(store: ClickHouseStore, project_id: str) -> None:
-    store.write(
+    write(store,
         [
             llm(project_id, "run-1", "a", cost_usd=None, cost_source=CostSource.UNPRICED,
                 request_model="mystery-1"),
@@ -196,7 +214,7 @@ def test_unpriced_calls_are_counted_not_priced(store: ClickHouseStore, project_i
 
 
 def test_a_run_fails_when_its_root_fails(store: ClickHouseStore, project_id: str) -> None:
-    store.write(
+    write(store,
         [
             tool(project_id, "run-1", "t1", status=SpanStatus.ERROR, error_type="ToolError",
                  error_message="no such file", start_time_unix_nano=T0 + SECOND),
@@ -217,7 +235,8 @@ def test_a_run_fails_when_its_root_fails(store: ClickHouseStore, project_id: str
 def test_a_failed_child_does_not_fail_a_completed_run(
     store: ClickHouseStore, project_id: str
 ) -> None:
-    store.write(
+    write(
+        store,
         [
             root(project_id, "run-1"),
             tool(project_id, "run-1", "t1", status=SpanStatus.ERROR, error_type="ToolError"),
@@ -235,8 +254,8 @@ def test_a_failed_child_does_not_fail_a_completed_run(
 
 
 def test_agent_falls_back_to_the_service_name(store: ClickHouseStore, project_id: str) -> None:
-    store.write([root(project_id, "run-1", service_name="svc")], [])
-    store.write([root(project_id, "run-2", service_name="svc", agent_id="id-7")], [])
+    write(store, [root(project_id, "run-1", service_name="svc")], [])
+    write(store, [root(project_id, "run-2", service_name="svc", agent_id="id-7")], [])
 
     one, two = store.run_summary(project_id, "run-1"), store.run_summary(project_id, "run-2")
 
@@ -249,13 +268,13 @@ def test_a_late_span_of_an_old_run_is_still_counted(
     store: ClickHouseStore, project_id: str, chdb_dsn: str, sql: Client
 ) -> None:
     old = T0 - 3 * 86_400 * SECOND
-    store.write([root(project_id, "run-1", start_time_unix_nano=old,
+    write(store, [root(project_id, "run-1", start_time_unix_nano=old,
                       end_time_unix_nano=old + SECOND)], [])  # fmt: skip
-    store.write([llm(project_id, "run-1", "late")], [])
+    write(store, [llm(project_id, "run-1", "late")], [])
     # A second store has no memory of the run: it reads the previous summary instead.
     other = ClickHouseStore.open(chdb_dsn)
     try:
-        other.write([llm(project_id, "run-1", "later", start_time_unix_nano=T0 + SECOND)], [])
+        write(other, [llm(project_id, "run-1", "later", start_time_unix_nano=T0 + SECOND)], [])
     finally:
         other.close()
 
@@ -272,12 +291,12 @@ def test_lost_runs_are_closed_and_reopened_by_new_spans(
     store: ClickHouseStore, project_id: str, sql: Client
 ) -> None:
     marker = root(project_id, "idle", status=SpanStatus.RUNNING, end_time_unix_nano=0)
-    store.write([marker, llm(project_id, "idle", "llm-1")], [])
-    store.write(_run(project_id, "done"), [])
+    write(store, [marker, llm(project_id, "idle", "llm-1")], [])
+    write(store, _run(project_id, "done"), [])
     time.sleep(0.05)
     cutoff = time.time_ns()
     time.sleep(0.05)
-    store.write([root(project_id, "busy", status=SpanStatus.RUNNING, end_time_unix_nano=0)], [])
+    write(store, [root(project_id, "busy", status=SpanStatus.RUNNING, end_time_unix_nano=0)], [])
 
     closed = store.close_lost_runs(idle_seconds=2, now_unix_nano=cutoff + 2 * SECOND)
 
@@ -293,7 +312,7 @@ def test_lost_runs_are_closed_and_reopened_by_new_spans(
     assert done is not None and done.status == RunStatus.COMPLETED
     assert store.close_lost_runs(idle_seconds=2, now_unix_nano=cutoff + 2 * SECOND) == 0
 
-    store.write([llm(project_id, "idle", "llm-2")], [])
+    write(store, [llm(project_id, "idle", "llm-2")], [])
     reopened = store.run_summary(project_id, "idle")
     assert reopened is not None
     assert (reopened.status, reopened.status_reason, reopened.error_type) == (
@@ -301,8 +320,10 @@ def test_lost_runs_are_closed_and_reopened_by_new_spans(
     )  # fmt: skip
     assert reopened.turns == 2
 
-    store.write(
-        [dataclasses.replace(marker, status=SpanStatus.OK, end_time_unix_nano=T0 + SECOND)], []
+    write(
+        store,
+        [dataclasses.replace(marker, status=SpanStatus.OK, end_time_unix_nano=T0 + SECOND)],
+        [],
     )
     finished = store.run_summary(project_id, "idle")
     assert finished is not None and finished.status == RunStatus.COMPLETED
@@ -311,7 +332,7 @@ def test_lost_runs_are_closed_and_reopened_by_new_spans(
 
 def test_projects_never_see_each_other(store: ClickHouseStore, project_id: str) -> None:
     other = project_id + "-other"
-    store.write(
+    write(store,
         [root(project_id, "shared-id", name="mine"), root(other, "shared-id", name="theirs"),
          llm(other, "shared-id", "x"), llm(other, "theirs-only", "y")],
         [log(project_id, "shared-id"), log(other, "shared-id", body='"theirs"')],
@@ -327,8 +348,10 @@ def test_projects_never_see_each_other(store: ClickHouseStore, project_id: str) 
 
 
 def test_list_runs_newest_first(store: ClickHouseStore, project_id: str) -> None:
-    store.write(
-        [root(project_id, f"run-{i}", start_time_unix_nano=T0 + i * SECOND) for i in range(5)], []
+    write(
+        store,
+        [root(project_id, f"run-{i}", start_time_unix_nano=T0 + i * SECOND) for i in range(5)],
+        [],
     )
 
     runs = store.list_runs(project_id, limit=3)
@@ -349,8 +372,8 @@ def test_logs_round_trip_in_order_and_collapse_when_redelivered(
                 time_unix_nano=T0 - 1, truncated=True, binary=True)  # fmt: skip
     twin = dataclasses.replace(event, body='{"content": "hi again"}')
 
-    result = store.write([], [*chunks, event, twin])
-    store.write([], [chunks[1], event])
+    result = write(store, [], [*chunks, event, twin])
+    write(store, [], [chunks[1], event])
 
     assert result.logs_written == 5
     assert result.runs == (RunKey(project_id, "run-1"),)
@@ -362,7 +385,7 @@ def test_logs_round_trip_in_order_and_collapse_when_redelivered(
 def test_reads_from_many_threads(store: ClickHouseStore, project_id: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    store.write(_run(project_id), [])
+    write(store, _run(project_id), [])
     with ThreadPoolExecutor(4) as pool:
         counts = list(pool.map(lambda _: len(store.run_spans(project_id, "run-1")), range(16)))
 
@@ -370,7 +393,7 @@ def test_reads_from_many_threads(store: ClickHouseStore, project_id: str) -> Non
 
 
 def test_an_empty_write_is_a_no_op(store: ClickHouseStore) -> None:
-    assert store.write([], []).runs == ()
+    assert write(store, [], []).runs == ()
 
 
 def test_ping(store: ClickHouseStore) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -48,6 +49,9 @@ RETRYABLE_CODES = frozenset(
 _PERMANENT_MESSAGES = ("too many partitions for single insert block",)
 
 
+_ENGINE_CODE = re.compile(r"\bCode: (\d+)\b")
+
+
 class DataPathLockedError(RetryableStorageError):
     """Another process holds the embedded database directory (chDB allows one per path)."""
 
@@ -70,6 +74,14 @@ def classify(exc: BaseException) -> StorageError:
         if isinstance(exc, ch.OperationalError | ch.InterfaceError):
             return RetryableStorageError(message)
         return PermanentStorageError(message)
+    if isinstance(exc, RuntimeError):  # a chDB connection: "Code: 241. DB::Exception: ..."
+        found = _ENGINE_CODE.search(message)
+        if found is not None:
+            if any(text in message.lower() for text in _PERMANENT_MESSAGES):
+                return PermanentStorageError(message)
+            if int(found.group(1)) in RETRYABLE_CODES:
+                return RetryableStorageError(message)
+            return PermanentStorageError(message)
     if isinstance(exc, OSError):  # connection refused/reset, timeouts, temp files
         return RetryableStorageError(message)
     if isinstance(exc, pa.ArrowException | OverflowError | TypeError | ValueError):

@@ -1,13 +1,15 @@
 """Pure conversions between canonical records and the columns of `runlens.spans` / `runlens.logs`.
 
 `to_rows` / `logs_to_rows` build one Arrow table per batch column by column (one Python list per
-column, no per-row dicts). `from_row` / `log_from_row` / `summary_from_row` turn one result row
-(as read by the queries of `queries.py`) back into a record.
+column, no per-row dicts; maps and lists from flat key/value arrays and offsets). `from_row` /
+`log_from_row` / `summary_from_row` turn one result row (as read by the queries of `queries.py`)
+back into a record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
@@ -119,73 +121,112 @@ def span_version(status: SpanStatus, ingested_at_us: int) -> int:
     return (0 if status == SpanStatus.RUNNING else ENDED_BIT) | ingested_at_us
 
 
+def _strings(values: list[str]) -> pa.Array:
+    return pa.array(values, pa.string())
+
+
+def _map_array(maps: list[dict[str, str]]) -> pa.Array:
+    """A Map(String, String) column from dicts, built from flat key/value arrays (far cheaper
+    than converting one list of pairs per row)."""
+    offsets = [0]
+    keys: list[str] = []
+    values: list[str] = []
+    total = 0
+    for item in maps:
+        if item:
+            keys.extend(item)
+            values.extend(item.values())
+            total += len(item)
+        offsets.append(total)
+    return pa.MapArray.from_arrays(
+        pa.array(offsets, pa.int32()), _strings(keys), _strings(values), type=_MAP
+    )
+
+
+def _string_lists(lists: list[tuple[str, ...]]) -> pa.Array:
+    offsets = [0]
+    flat: list[str] = []
+    for item in lists:
+        flat.extend(item)
+        offsets.append(len(flat))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), _strings(flat))
+
+
+def _tool_calls(spans: Sequence[SpanRecord]) -> pa.Array:
+    offsets = [0]
+    ids: list[str] = []
+    names: list[str] = []
+    arguments: list[str] = []
+    for span in spans:
+        for call in span.tool_calls:
+            ids.append(call.id)
+            names.append(call.name)
+            arguments.append(call.arguments)
+        offsets.append(len(ids))
+    items = pa.StructArray.from_arrays(
+        [_strings(ids), _strings(names), _strings(arguments)], fields=list(_TOOL_CALL)
+    )
+    return pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()), items, type=SPAN_SCHEMA.field("tool_calls").type
+    )
+
+
+def _column(spans: Sequence[Any], name: str) -> list[Any]:
+    return list(map(attrgetter(name), spans))
+
+
+_SPAN_PLAIN = (
+    "project_id", "run_id", "trace_id", "span_id", "parent_span_id", "name",
+    "start_time_unix_nano", "end_time_unix_nano", "service_name", "agent_id", "agent_name",
+    "conversation_id", "provider", "request_model", "response_model", "temperature", "top_p",
+    "max_tokens", "stop_reason", "response_id", "cost_usd", "price_version", "input", "output",
+    "tool_name", "tool_call_id", "error_type", "error_message", "outcome", "replay_of",
+    "code_filepath", "code_function", "code_lineno", "events", "scope_name", "truncated",
+    "binary",
+)  # fmt: skip
+_SPAN_ENUMS = ("kind", "status", "cost_source")
+_RENAMED = {"start_time_unix_nano": "start_time", "end_time_unix_nano": "end_time"}
+_USAGE = (
+    ("input_tokens", "input"),
+    ("cached_tokens", "cached_input"),
+    ("cache_write_tokens", "cache_write"),
+    ("output_tokens", "output"),
+    ("reasoning_tokens", "reasoning"),
+)
+
+
 def to_rows(spans: Sequence[SpanRecord], ingested_at_us: int) -> pa.Table:
     """The Arrow table inserted into `runlens.spans` for a batch of spans."""
     n = len(spans)
+    columns: dict[str, Any] = {}
+    for name in _SPAN_PLAIN:
+        columns[_RENAMED.get(name, name)] = _column(spans, name)
+    for name in _SPAN_ENUMS:
+        columns[name] = [member.value for member in map(attrgetter(name), spans)]
+    usage = _column(spans, "usage")
+    for column, field_name in _USAGE:
+        columns[column] = _column(usage, field_name)
+    columns["tool_calls"] = _tool_calls(spans)
+    columns["dialects"] = _string_lists(_column(spans, "dialects"))
+    columns["attributes"] = _map_array(_column(spans, "attributes"))
+    columns["resource"] = _map_array(_column(spans, "resource"))
+    columns["ingested_at"] = pa.repeat(pa.scalar(ingested_at_us, _TS_US), n)
     ended = ENDED_BIT | ingested_at_us
-    usage = [s.usage for s in spans]
-    columns: dict[str, list[Any]] = {
-        "project_id": [s.project_id for s in spans],
-        "run_id": [s.run_id for s in spans],
-        "trace_id": [s.trace_id for s in spans],
-        "span_id": [s.span_id for s in spans],
-        "parent_span_id": [s.parent_span_id for s in spans],
-        "kind": [s.kind.value for s in spans],
-        "name": [s.name for s in spans],
-        "status": [s.status.value for s in spans],
-        "start_time": [s.start_time_unix_nano for s in spans],
-        "end_time": [s.end_time_unix_nano for s in spans],
-        "service_name": [s.service_name for s in spans],
-        "agent_id": [s.agent_id for s in spans],
-        "agent_name": [s.agent_name for s in spans],
-        "conversation_id": [s.conversation_id for s in spans],
-        "provider": [s.provider for s in spans],
-        "request_model": [s.request_model for s in spans],
-        "response_model": [s.response_model for s in spans],
-        "temperature": [s.temperature for s in spans],
-        "top_p": [s.top_p for s in spans],
-        "max_tokens": [s.max_tokens for s in spans],
-        "stop_reason": [s.stop_reason for s in spans],
-        "response_id": [s.response_id for s in spans],
-        "input_tokens": [u.input for u in usage],
-        "cached_tokens": [u.cached_input for u in usage],
-        "cache_write_tokens": [u.cache_write for u in usage],
-        "output_tokens": [u.output for u in usage],
-        "reasoning_tokens": [u.reasoning for u in usage],
-        "cost_usd": [s.cost_usd for s in spans],
-        "cost_source": [s.cost_source.value for s in spans],
-        "price_version": [s.price_version for s in spans],
-        "input": [s.input for s in spans],
-        "output": [s.output for s in spans],
-        "tool_name": [s.tool_name for s in spans],
-        "tool_call_id": [s.tool_call_id for s in spans],
-        "tool_calls": [
-            [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in s.tool_calls]
-            for s in spans
-        ],
-        "error_type": [s.error_type for s in spans],
-        "error_message": [s.error_message for s in spans],
-        "outcome": [s.outcome for s in spans],
-        "replay_of": [s.replay_of for s in spans],
-        "code_filepath": [s.code_filepath for s in spans],
-        "code_function": [s.code_function for s in spans],
-        "code_lineno": [s.code_lineno for s in spans],
-        "dialects": [list(s.dialects) for s in spans],
-        "attributes": [list(s.attributes.items()) for s in spans],
-        "resource": [list(s.resource.items()) for s in spans],
-        "events": [s.events for s in spans],
-        "scope_name": [s.scope_name for s in spans],
-        "truncated": [s.truncated for s in spans],
-        "binary": [s.binary for s in spans],
-        "ingested_at": [ingested_at_us] * n,
-        "version": [ingested_at_us if s.status == SpanStatus.RUNNING else ended for s in spans],
-    }
-    return pa.table(columns, schema=SPAN_SCHEMA)
+    running = SpanStatus.RUNNING
+    columns["version"] = [
+        ingested_at_us if status is running else ended for status in _column(spans, "status")
+    ]
+    arrays = [
+        value if isinstance(value, pa.Array) else pa.array(value, field.type)
+        for field in SPAN_SCHEMA
+        for value in (columns[field.name],)
+    ]
+    return pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA)
 
 
 def logs_to_rows(logs: Sequence[LogRecord], ingested_at_us: int) -> pa.Table:
     """The Arrow table inserted into `runlens.logs` for a batch of log records."""
-    columns: dict[str, list[Any]] = {
+    columns: dict[str, Any] = {
         "project_id": [r.project_id for r in logs],
         "run_id": [r.run_id for r in logs],
         "trace_id": [r.trace_id for r in logs],
@@ -194,7 +235,7 @@ def logs_to_rows(logs: Sequence[LogRecord], ingested_at_us: int) -> pa.Table:
         "event_name": [r.event_name for r in logs],
         "severity_number": [r.severity_number for r in logs],
         "body": [r.body for r in logs],
-        "attributes": [list(r.attributes.items()) for r in logs],
+        "attributes": _map_array([r.attributes for r in logs]),
         "stream": [r.stream for r in logs],
         "seq": [r.seq for r in logs],
         "end_of_stream": [r.end_of_stream for r in logs],
@@ -202,7 +243,12 @@ def logs_to_rows(logs: Sequence[LogRecord], ingested_at_us: int) -> pa.Table:
         "binary": [r.binary for r in logs],
         "ingested_at": [ingested_at_us] * len(logs),
     }
-    return pa.table(columns, schema=LOG_SCHEMA)
+    arrays = [
+        value if isinstance(value, pa.Array) else pa.array(value, field.type)
+        for field in LOG_SCHEMA
+        for value in (columns[field.name],)
+    ]
+    return pa.Table.from_arrays(arrays, schema=LOG_SCHEMA)
 
 
 def _as_dict(value: Any) -> dict[str, str]:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import clickhouse_connect
+import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.clickhouse import queries as q
+from runlens.storage.clickhouse import registry, timeline
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.migrate import migrate
 from runlens.storage.clickhouse.rows import (
@@ -32,13 +35,50 @@ from runlens.storage.clickhouse.rows import (
 from runlens.storage.clickhouse.summaries import RunMemo, RunMemory, plan
 from runlens.storage.contract import (
     LOST_REASON,
+    AgentStats,
+    EncodedBatch,
+    InterceptCandidate,
+    InterceptQuery,
+    ProjectTotals,
     RetryableStorageError,
     RunKey,
+    RunQuery,
     RunSummary,
+    RunTimeline,
     WriteResult,
 )
 
 ClientFactory = Callable[[], Client]
+
+_NO_START = 1 << 62
+"""A run refreshed without a pending write: its remembered start bounds the scan."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """The payload of an `EncodedBatch` of this store."""
+
+    spans: pa.Table | None
+    logs: pa.Table | None
+    starts: dict[RunKey, int]  # earliest start of each run the batch touches
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _embedded_path(client: Client) -> str | None:
+    """The data directory of an embedded (chDB) client, None for a server or `:memory:`."""
+    try:
+        from clickhouse_connect.driver._chdbclient import ChdbClient
+    except ImportError:
+        return None
+    if not isinstance(client, ChdbClient):
+        return None
+    path = client.path
+    if not path or path.startswith((":memory:", "file:")):
+        return None
+    return os.path.realpath(path)
 
 
 def chdb_path(dsn: str) -> str | None:
@@ -90,6 +130,9 @@ class ClickHouseStore:
         self._clients: list[Client] = []
         self._lock = threading.Lock()
         self._runs = RunMemory()
+        self._unrefreshed: dict[RunKey, int] = {}  # written, summary not yet refreshed: start
+        self._raw: list[Any] = []  # chDB connections of the embedded insert path
+        self._chdb_path: str | None = None
         self._last_version = 0
         self._closed = False
 
@@ -108,7 +151,10 @@ class ClickHouseStore:
         """Close every connection this store opened (in any thread)."""
         with self._lock:
             clients, self._clients = self._clients, []
+            raw, self._raw = self._raw, []
             self._closed = True
+        for connection in raw:
+            connection.close()
         for client in clients:
             client.close()
 
@@ -123,6 +169,8 @@ class ClickHouseStore:
             for key, value in q.SESSION_SETTINGS.items():
                 client.set_client_setting(key, value)
         with self._lock:
+            if not self._clients:
+                self._chdb_path = _embedded_path(client)
             self._clients.append(client)
         self._local.client = client
         return client
@@ -135,38 +183,111 @@ class ClickHouseStore:
 
     # -- SpanWriter -------------------------------------------------------------------------
 
-    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
-        """Insert spans and logs (one insert each) and recompute the summaries they touched."""
+    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
+        """Arrow tables of the records and the earliest start of each run they touch."""
         now_us = time.time_ns() // 1000
-        touched: dict[RunKey, int] = {}
+        starts: dict[RunKey, int] = {}
         for span in spans:
             key = RunKey(span.project_id, span.run_id)
-            start = touched.get(key)
+            start = starts.get(key)
             if start is None or span.start_time_unix_nano < start:
-                touched[key] = span.start_time_unix_nano
+                starts[key] = span.start_time_unix_nano
         for log in logs:
             key = RunKey(log.project_id, log.run_id)
-            if key not in touched or log.time_unix_nano < touched[key]:
-                touched[key] = log.time_unix_nano
-        if not touched:
-            return WriteResult(0, 0, ())
+            start = starts.get(key)
+            if start is None or log.time_unix_nano < start:
+                starts[key] = log.time_unix_nano
         with translated():
             span_rows = to_rows(spans, now_us) if spans else None
             log_rows = logs_to_rows(logs, now_us) if logs else None
-            client = self._client()
-            if span_rows is not None:
-                client.insert_arrow(q.SPANS, span_rows)
-            if log_rows is not None:
-                client.insert_arrow(q.LOGS, log_rows)
-            self._recompute(client, touched, now_us)
-        return WriteResult(len(spans), len(logs), tuple(touched))
+        return EncodedBatch(len(spans), len(logs), _Encoded(span_rows, log_rows, starts))
 
-    def _recompute(self, client: Client, touched: dict[RunKey, int], now_us: int) -> None:
-        known, missing = self._runs.get_many(touched)
+    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
+        """Insert spans and logs (one insert each); summaries are left to `refresh_runs`."""
+        return self.write_encoded([self.encode(spans, logs)])
+
+    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
+        """Insert encoded batches, one insert per table for all of them."""
+        parts = [cast(_Encoded, batch.payload) for batch in batches]
+        starts: dict[RunKey, int] = {}
+        for part in parts:
+            for key, start in part.starts.items():
+                known = starts.get(key)
+                if known is None or start < known:
+                    starts[key] = start
+        if not starts:
+            return WriteResult(0, 0, ())
+        span_tables = [part.spans for part in parts if part.spans is not None]
+        log_tables = [part.logs for part in parts if part.logs is not None]
+        with translated():
+            if span_tables:
+                self._insert(q.SPANS, _concat(span_tables))
+            if log_tables:
+                self._insert(q.LOGS, _concat(log_tables))
+        with self._lock:
+            for key, start in starts.items():
+                known = self._unrefreshed.get(key)
+                if known is None or start < known:
+                    self._unrefreshed[key] = start
+        return WriteResult(
+            sum(batch.spans for batch in batches),
+            sum(batch.logs for batch in batches),
+            tuple(starts),
+        )
+
+    def _insert(self, table: str, rows: pa.Table) -> None:
+        """Embedded: `INSERT ... SELECT FROM Python(arrow)` on a chDB connection of this thread
+        (no temp file, the fastest path); a server: clickhouse-connect's Arrow insert."""
+        raw = self._raw_chdb()
+        if raw is None:
+            self._client().insert_arrow(table, rows)
+            return
+        columns = ", ".join(rows.column_names)
+        raw.query(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM Python(rows)")
+
+    def _raw_chdb(self) -> Any:
+        """This thread's own chDB connection when the store is embedded, else None."""
+        self._client()  # the first client tells whether the store is embedded
+        if self._chdb_path is None:
+            return None
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            import chdb
+
+            raw = chdb.connect(self._chdb_path)  # type: ignore[no-untyped-call]
+            with self._lock:
+                self._raw.append(raw)
+            self._local.raw = raw
+        return raw
+
+    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+        """Recompute the summaries of these runs in one statement."""
+        keys = list(dict.fromkeys(runs))
+        if not keys:
+            return
+        with self._lock:
+            popped = {key: self._unrefreshed.pop(key) for key in keys if key in self._unrefreshed}
+        try:
+            with translated():
+                self._recompute(self._client(), keys, popped, time.time_ns() // 1000)
+        except BaseException:
+            with self._lock:
+                for key, start in popped.items():
+                    known = self._unrefreshed.get(key)
+                    if known is None or start < known:
+                        self._unrefreshed[key] = start
+            raise
+
+    def _recompute(
+        self, client: Client, keys: list[RunKey], starts: dict[RunKey, int], now_us: int
+    ) -> None:
+        known, missing = self._runs.get_many(keys)
         if missing:
             rows = client.query(q.PREVIOUS_SUMMARIES, parameters=_key_params(missing))
             for project_id, run_id, first_seen_us, started_ns in rows.result_rows:
                 known[RunKey(project_id, run_id)] = RunMemo(int(first_seen_us), int(started_ns))
+        # A run refreshed without a write of this process: its known start, else scan it all.
+        touched = {key: starts.get(key, _NO_START if key in known else 0) for key in keys}
         memos, lower_ns = plan(touched, known, now_us)
         params = _key_params(memos)
         params.update(
@@ -218,6 +339,36 @@ class ClickHouseStore:
         """The project's most recently started runs, newest first."""
         rows = self._select(q.LIST_RUNS, {"project_id": project_id, "limit": limit})
         return [summary_from_row(row) for row in rows]
+
+    # -- RunRegistryReader, TimelineReader (SQL in registry.py / timeline.py) ---------------
+
+    def runs_page(self, query: RunQuery) -> list[RunSummary]:
+        return registry.runs_page(self._select, query)
+
+    def count_runs(self, query: RunQuery) -> int:
+        return registry.count_runs(self._select, query)
+
+    def run_summaries(self, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]:
+        return registry.run_summaries(self._select, project_id, run_ids)
+
+    def agent_stats(
+        self, project_id: str, search: str | None, limit: int, agent_ids: Sequence[str] = ()
+    ) -> list[AgentStats]:
+        return registry.agent_stats(self._select, project_id, search, limit, agent_ids)
+
+    def project_totals(self, project_id: str, started_after_unix_nano: int | None) -> ProjectTotals:
+        return registry.project_totals(self._select, project_id, started_after_unix_nano)
+
+    def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
+        return registry.intercepts(self._select, query)
+
+    def run_timelines(self, project_id: str, run_ids: Sequence[str]) -> dict[str, RunTimeline]:
+        return timeline.run_timelines(self._select, project_id, run_ids)
+
+    def run_actions(
+        self, project_id: str, run_ids: Sequence[str], payloads: bool
+    ) -> dict[str, RunTimeline]:
+        return timeline.run_actions(self._select, project_id, run_ids, payloads)
 
     def _select(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with translated():

@@ -1,0 +1,59 @@
+"""Per-request DataLoaders: whatever a query asks about many runs is read in one batch.
+
+A page of runs costs one query (plus one for `totalCount`); the runs' timelines two more
+(spans, logs), their agents' run counts one more, whatever the page size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from runlens.api.graphql.errors import ApiError, ErrorCode
+from runlens.api.graphql.timeline import TimelineView, build_view
+from runlens.storage.contract import AgentStats, ApiReader, RunSummary, StorageError
+
+T = TypeVar("T")
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking reader call in a worker thread; storage failures become UNAVAILABLE."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except StorageError as exc:
+        raise ApiError(ErrorCode.UNAVAILABLE, str(exc)) from exc
+
+
+class Loaders:
+    def __init__(self, reader: ApiReader, project_id: str) -> None:
+        self._reader = reader
+        self._project_id = project_id
+        self.summaries = DataLoader[str, RunSummary | None](load_fn=self._load_summaries)
+        self.timelines = DataLoader[str, TimelineView](load_fn=self._load_timelines)
+        self.agents = DataLoader[str, AgentStats | None](load_fn=self._load_agents)
+
+    def prime_summaries(self, summaries: Sequence[RunSummary]) -> None:
+        self.summaries.prime_many({s.run_id: s for s in summaries})
+
+    async def _load_summaries(self, run_ids: list[str]) -> list[RunSummary | None]:
+        found = await off_loop(self._reader.run_summaries, self._project_id, run_ids)
+        by_id = {s.run_id: s for s in found}
+        return [by_id.get(run_id) for run_id in run_ids]
+
+    async def _load_timelines(self, run_ids: list[str]) -> list[TimelineView]:
+        summaries = await self.summaries.load_many(run_ids)
+        timelines = await off_loop(self._reader.run_timelines, self._project_id, run_ids)
+        return [
+            build_view(timelines.get(run_id), summary)
+            for run_id, summary in zip(run_ids, summaries, strict=True)
+        ]
+
+    async def _load_agents(self, agent_ids: list[str]) -> list[AgentStats | None]:
+        found = await off_loop(
+            self._reader.agent_stats, self._project_id, None, len(agent_ids), agent_ids
+        )
+        by_id = {a.agent_id: a for a in found}
+        return [by_id.get(agent_id) for agent_id in agent_ids]

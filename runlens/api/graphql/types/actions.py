@@ -1,0 +1,239 @@
+# mypy: disable-error-code="untyped-decorator"
+# (strawberry.field(description=...) is typed as returning Any)
+"""LLM calls and tool executions, linked both ways, and `event_of`, which picks the type of
+an event from its kind."""
+
+from __future__ import annotations
+
+import json
+
+import strawberry
+from strawberry.scalars import JSON
+
+from runlens.api.graphql.context_items import context_of, messages_of, output_text
+from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from runlens.api.graphql.timeline import TimelineView
+from runlens.api.graphql.types.common import Tokens, tokens
+from runlens.api.graphql.types.events import (
+    Event,
+    GenericEvent,
+    Message,
+    Summarization,
+    json_value,
+)
+from runlens.semconv.records import LogRecord, SpanKind, SpanRecord
+
+RAW_RESPONSE_KEYS = ("output.value",)
+"""Attributes holding the provider's response as received (OpenInference `output.value`)."""
+EXIT_CODE_KEYS = ("process.exit.code", "process.exit_code")
+
+
+@strawberry.type(description="One item of what the model saw, in order.")
+class ContextItem:
+    role: str
+    kind: str = strawberry.field(
+        description="system_prompt, message, tool_call, tool_result or summary."
+    )
+    content: str
+    parts: JSON
+    is_new: bool = strawberry.field(
+        description="Not among the messages of the previous LLM call of the run."
+    )
+
+
+@strawberry.type
+class ContextItemEdge:
+    node: ContextItem
+    cursor: str
+
+
+@strawberry.type
+class ContextItemConnection:
+    edges: list[ContextItemEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A tool call the model requested, and the execution that ran it.")
+class ToolCall:
+    id: str
+    name: str
+    arguments: JSON
+    view: strawberry.Private[TimelineView]
+    llm_span_id: strawberry.Private[str]
+
+    @strawberry.field(description="Null when no tool execution of the run answered the call.")
+    def execution(self) -> ToolExecution | None:
+        span_id = self.view.links.get((self.llm_span_id, self.id))
+        if span_id is None:
+            return None
+        return ToolExecution(span=self.view.by_id[span_id], view=self.view)
+
+
+@strawberry.type
+class LlmCall(Event):
+    @strawberry.field
+    def model(self) -> str | None:
+        return self.span.model or None
+
+    @strawberry.field
+    def provider(self) -> str | None:
+        return self.span.provider or None
+
+    @strawberry.field
+    def temperature(self) -> float | None:
+        return self.span.temperature
+
+    @strawberry.field
+    def top_p(self) -> float | None:
+        return self.span.top_p
+
+    @strawberry.field
+    def max_tokens(self) -> int | None:
+        return self.span.max_tokens
+
+    @strawberry.field
+    def stop_reason(self) -> str | None:
+        return self.span.stop_reason or None
+
+    @strawberry.field
+    def tokens(self) -> Tokens:
+        u = self.span.usage
+        return tokens(u.input, u.cached_input, u.cache_write, u.output, u.reasoning)
+
+    @strawberry.field(description="The text of the model's output.")
+    def response(self) -> str | None:
+        return output_text(self.span) or None
+
+    @strawberry.field(description="The provider's response as captured, when it was.")
+    def raw_response(self) -> JSON | None:
+        for key in RAW_RESPONSE_KEYS:
+            if key in self.span.attributes:
+                return JSON(json_value(self.span.attributes[key]))
+        return None
+
+    @strawberry.field
+    def tool_calls(self) -> list[ToolCall]:
+        return [
+            ToolCall(
+                id=call.id,
+                name=call.name,
+                arguments=JSON(json_value(call.arguments)),
+                view=self.view,
+                llm_span_id=self.span.span_id,
+            )
+            for call in self.span.tool_calls
+        ]
+
+    @strawberry.field(description="What the model saw, in order (its input messages).")
+    def context(self, first: int | None = None, after: str | None = None) -> ContextItemConnection:
+        size = page_size(first)
+        start = int(decode_cursor(after, "ctx")[0]) + 1 if after else 0
+        entries = context_of(self.view, self.span)
+        page = entries[start : start + size]
+        edges = [
+            ContextItemEdge(
+                node=ContextItem(
+                    role=e.role,
+                    kind=e.kind,
+                    content=e.content,
+                    parts=JSON(e.parts),
+                    is_new=e.is_new,
+                ),
+                cursor=encode_cursor("ctx", start + i),
+            )
+            for i, e in enumerate(page)
+        ]
+        return ContextItemConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=start + size < len(entries),
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=len(entries),
+        )
+
+
+@strawberry.type(description="Terminal output of a tool (runlens.output.* log records).")
+class TerminalOutput:
+    text: str
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    bytes: int
+    chunk_count: int
+    truncated: bool
+
+
+def _chunk_text(chunk: LogRecord) -> str:
+    value = json_value(chunk.body)
+    return value if isinstance(value, str) else ("" if value is None else json.dumps(value))
+
+
+@strawberry.type
+class ToolExecution(Event):
+    @strawberry.field
+    def tool_name(self) -> str:
+        return self.span.tool_name
+
+    @strawberry.field
+    def call_id(self) -> str | None:
+        return self.span.tool_call_id or None
+
+    @strawberry.field(description="The LLM call that requested this execution, when linked.")
+    def requested_by(self) -> LlmCall | None:
+        llm = self.view.requested_by.get(self.span.span_id)
+        return None if llm is None else LlmCall(span=self.view.by_id[llm], view=self.view)
+
+    @strawberry.field(description="Null when the tool sent no terminal output.")
+    def terminal_output(self) -> TerminalOutput | None:
+        chunks = self.view.chunks.get(self.span.span_id)
+        if not chunks:
+            return None
+        texts = [(_chunk_text(c), c.stream) for c in chunks]
+        text = "".join(t for t, _ in texts)
+        return TerminalOutput(
+            text=text,
+            stdout="".join(t for t, stream in texts if stream == "stdout"),
+            stderr="".join(t for t, stream in texts if stream == "stderr"),
+            exit_code=self._exit_code(),
+            bytes=len(text.encode()),
+            chunk_count=len(chunks),
+            truncated=any(c.truncated for c in chunks),
+        )
+
+    def _exit_code(self) -> int | None:
+        for key in EXIT_CODE_KEYS:
+            try:
+                return int(self.span.attributes[key])
+            except (KeyError, ValueError):
+                continue
+        result = json_value(self.span.output)
+        if isinstance(result, dict):
+            for key in ("exit_code", "returncode"):
+                if isinstance(result.get(key), int):
+                    return int(result[key])
+        return None
+
+
+_TYPES: dict[SpanKind, type[Event]] = {
+    SpanKind.LLM_CALL: LlmCall,
+    SpanKind.TOOL_EXECUTION: ToolExecution,
+    SpanKind.SUMMARIZATION: Summarization,
+    SpanKind.MESSAGE: Message,
+}
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    LlmCall,
+    ToolExecution,
+    Summarization,
+    Message,
+    GenericEvent,
+)
+
+
+def event_of(span: SpanRecord, view: TimelineView) -> Event:
+    return _TYPES.get(span.kind, GenericEvent)(span=span, view=view)
+
+
+__all__ = ["EVENT_TYPES", "ContextItem", "LlmCall", "ToolExecution", "event_of", "messages_of"]

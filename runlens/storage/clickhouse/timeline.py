@@ -1,0 +1,87 @@
+"""A run's timeline: its spans (payloads included) and its log records, for several runs in
+two key-bounded reads under FINAL; and the actions of several runs, as an export reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS
+from runlens.storage.clickhouse.registry import Select
+from runlens.storage.clickhouse.rows import from_row, log_from_row
+from runlens.storage.contract import RunTimeline
+
+_KEYS = "project_id = {project_id:String} AND run_id IN {run_ids:Array(String)}"
+
+TIMELINE_SPANS = f"""SELECT {SPAN_COLUMNS}
+FROM {SPANS} FINAL
+WHERE {_KEYS}
+ORDER BY run_id, start_time, span_id"""
+
+TIMELINE_LOGS = f"""SELECT {LOG_COLUMNS}
+FROM {LOGS} FINAL
+WHERE {_KEYS}
+ORDER BY run_id, time, span_id, stream, seq"""
+
+
+def run_timelines(
+    select: Select, project_id: str, run_ids: Sequence[str]
+) -> dict[str, RunTimeline]:
+    if not run_ids:
+        return {}
+    params = {"project_id": project_id, "run_ids": sorted(set(run_ids))}
+    spans: dict[str, list[SpanRecord]] = {}
+    for row in select(TIMELINE_SPANS, params):
+        spans.setdefault(row["run_id"], []).append(from_row(row))
+    logs: dict[str, list[LogRecord]] = {}
+    for row in select(TIMELINE_LOGS, params):
+        logs.setdefault(row["run_id"], []).append(log_from_row(row))
+    return {
+        run_id: RunTimeline(spans=tuple(spans.get(run_id, ())), logs=tuple(logs.get(run_id, ())))
+        for run_id in sorted(spans.keys() | logs.keys())
+    }
+
+
+# Actions of an export: the outer REPLACE drops the columns an export never writes, so the
+# read skips them (ClickHouse prunes unused columns of the subquery).
+_NO_PAYLOADS = """'' AS input, '' AS output, '' AS events,
+    CAST(map(), 'Map(String, String)') AS attributes,
+    CAST(map(), 'Map(String, String)') AS resource"""
+_NO_RAW = """'' AS events, CAST(map(), 'Map(String, String)') AS attributes,
+    CAST(map(), 'Map(String, String)') AS resource"""
+
+ACTION_SPANS = f"""SELECT * REPLACE ({{replace}})
+FROM
+(
+    SELECT {SPAN_COLUMNS}
+    FROM {SPANS} FINAL
+    WHERE {_KEYS} AND kind IN ('llm_call', 'tool_execution')
+)
+ORDER BY run_id, start_time_unix_nano, span_id"""
+
+# GenAI events (not terminal output) that may carry an LLM call's content.
+ACTION_EVENT_LOGS = f"""SELECT {LOG_COLUMNS}
+FROM {LOGS} FINAL
+WHERE {_KEYS} AND stream = '' AND event_name != ''
+ORDER BY run_id, time, span_id, seq"""
+
+
+def run_actions(
+    select: Select, project_id: str, run_ids: Sequence[str], payloads: bool
+) -> dict[str, RunTimeline]:
+    if not run_ids:
+        return {}
+    params = {"project_id": project_id, "run_ids": sorted(set(run_ids))}
+    sql = ACTION_SPANS.replace("{replace}", _NO_RAW if payloads else _NO_PAYLOADS)
+    spans: dict[str, list[SpanRecord]] = {}
+    for row in select(sql, params):
+        spans.setdefault(row["run_id"], []).append(from_row(row))
+    logs: dict[str, list[LogRecord]] = {}
+    if payloads and spans:
+        params["run_ids"] = sorted(spans)
+        for row in select(ACTION_EVENT_LOGS, params):
+            logs.setdefault(row["run_id"], []).append(log_from_row(row))
+    return {
+        run_id: RunTimeline(spans=tuple(found), logs=tuple(logs.get(run_id, ())))
+        for run_id, found in spans.items()
+    }
