@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
-from runlens.storage.clickhouse.store import ClickHouseStore
+from runlens.serve import Endpoints, Server
+from runlens.settings import Settings
+from runlens.storage.clickhouse.store import ClickHouseStore, client_factory
 
 SERVER_URL_ENV = "RUNLENS_TEST_CLICKHOUSE_URL"
 
@@ -41,3 +46,31 @@ def store(chdb_dsn: str) -> Iterator[ClickHouseStore]:
 def project_id() -> str:
     """A project of this test's own, so tests never see each other's data."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def running_server(chdb_dsn: str, **settings: Any) -> Iterator[Endpoints]:
+    """A real `runlens serve` in this process on free ports, over the session's store."""
+    server = Server(
+        Settings(
+            clickhouse_url=chdb_dsn,
+            grpc_port=0,
+            otlp_http_port=0,
+            port=0,
+            sweep_interval_s=3600,
+            **settings,
+        )
+    )
+    endpoints = server.start()
+    try:
+        yield endpoints
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def sql(chdb_dsn: str) -> Iterator[Client]:
+    """A plain SQL client on the session's database, for looking under the services."""
+    client = client_factory(chdb_dsn)()
+    yield client
+    client.close()

@@ -118,7 +118,7 @@ def run_object(summary: RunSummary, actions: Sequence[SpanRecord], payloads: boo
         "successRate": (
             100.0 if s.action_count == 0 else 100.0 * s.action_ok_count / s.action_count
         ),
-        "costUsd": s.cost_usd,
+        "costUsd": s.known_cost_usd,
         "costComplete": s.unpriced_count == 0,
         "models": list(s.models),
         "tokens": tokens,

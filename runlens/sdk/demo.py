@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from runlens import __version__
 from runlens.sdk.demo_scenarios import plan_runs
 from runlens.sdk.demo_trace import RunTrace, SimulatedClock, WallClock
+from runlens.sdk.markers import start_marker
 
 _LIVE_SCALE = 0.8  # a live run lasts ~80% of its simulated duration: a few seconds
 _MINUTE_NS = 60 * 1_000_000_000
@@ -67,7 +68,7 @@ def run_demo(
     with _quiet_exporter_log():
         # The live run starts first: its start marker doubles as the check that runlens listens.
         live = RunTrace(tracer, scripts[-1], WallClock(_LIVE_SCALE), rng, progress.span)
-        if exporter.export([_start_marker(live.readable_root())]) != SpanExportResult.SUCCESS:
+        if exporter.export([start_marker(live.readable_root())]) != SpanExportResult.SUCCESS:
             provider.shutdown()
             print(_unreachable(where, timeout_s), file=err)
             return 1
@@ -178,21 +179,6 @@ class _Progress:
         line = f"\rsending [{bar}] {self._done}/{self._runs} runs, {self._spans} spans{note}"
         self._stream.write(line.ljust(100))
         self._stream.flush()
-
-
-def _start_marker(span: ReadableSpan) -> ReadableSpan:
-    """The open root as a start marker: same ids, `runlens.span.state = started`, no end yet."""
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes={**dict(span.attributes or {}), "runlens.span.state": "started"},
-        kind=span.kind,
-        start_time=span.start_time,
-        end_time=span.start_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
 
 
 def _unreachable(where: str, timeout_s: float) -> str:

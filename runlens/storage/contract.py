@@ -84,6 +84,11 @@ class RunSummary:
     error_message: str
     models: tuple[str, ...]
 
+    @property
+    def known_cost_usd(self) -> float | None:
+        """The cost to show: None when no LLM call could be priced, never a false $0."""
+        return None if self.unpriced_count and not self.cost_usd else self.cost_usd
+
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:

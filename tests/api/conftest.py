@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from runlens.serve import Endpoints, Server
-from runlens.settings import Settings
+from runlens.serve import Endpoints
 from tests.api.workload import Recorder
+from tests.conftest import running_server
 
 BUDGET_AGENT = "budget-agent"  # the project is the test run's own
 AGENT_BUDGET_USD = 0.00001
@@ -50,20 +50,13 @@ def project() -> str:
 
 @pytest.fixture(scope="package")
 def server(chdb_dsn: str, project: str) -> Iterator[Endpoints]:
-    settings = Settings(
-        clickhouse_url=chdb_dsn,
-        grpc_port=0,
-        otlp_http_port=0,
-        port=0,
+    with running_server(
+        chdb_dsn,
         project=project,
-        sweep_interval_s=3600,
         agent_budgets_usd={BUDGET_AGENT: AGENT_BUDGET_USD},
         intervention_threshold=0.3,
-    )
-    running = Server(settings)
-    endpoints = running.start()
-    yield endpoints
-    running.stop()
+    ) as endpoints:
+        yield endpoints
 
 
 @pytest.fixture(scope="package")

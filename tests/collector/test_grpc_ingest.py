@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from clickhouse_connect.driver.client import Client
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from runlens.sdk.markers import start_marker
 from runlens.serve import Endpoints
 from tests.collector.agent import provider, weather_run
 from tests.eventually import eventually
@@ -119,25 +119,10 @@ def test_start_marker_makes_a_run_visible_before_it_ends(server: Endpoints, sql:
     def completed() -> None:
         assert summary(sql, run_id)["status"] == "completed"
 
-    assert exporter.export([as_start_marker(ended)]) == SpanExportResult.SUCCESS
+    assert exporter.export([start_marker(ended)]) == SpanExportResult.SUCCESS
     eventually(running)
     assert [s["status"] for s in span_rows(sql, run_id)] == ["running"]
 
     assert exporter.export([ended]) == SpanExportResult.SUCCESS
     assert [s["status"] for s in span_rows(sql, run_id)] == ["ok"]
     eventually(completed)
-
-
-def as_start_marker(span: ReadableSpan) -> ReadableSpan:
-    """The span as a start marker carries it: same ids, the marker key, not yet ended."""
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes={**dict(span.attributes or {}), "runlens.span.state": "started"},
-        kind=span.kind,
-        start_time=span.start_time,
-        end_time=span.start_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )

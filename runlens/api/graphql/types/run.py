@@ -98,9 +98,12 @@ class Run:
     def span_count(self) -> int:
         return self.summary.span_count
 
-    @strawberry.field(description="Sum over LLM calls; a lower bound when costComplete is false.")
-    def cost_usd(self) -> float:
-        return self.summary.cost_usd
+    @strawberry.field(
+        description="Sum over LLM calls; a lower bound when costComplete is false, null when "
+        "no call could be priced (unknown models are never shown as $0)."
+    )
+    def cost_usd(self) -> float | None:
+        return self.summary.known_cost_usd
 
     @strawberry.field(description="False when some LLM call had no price (unknown model).")
     def cost_complete(self) -> bool:
