@@ -1,4 +1,4 @@
-"""Golden tests: every trace capture in shared/fixtures/real-clients, expectations written from
+"""Golden tests: every trace capture in tests/fixtures/real-clients, expectations written from
 reading the files (kinds, models, token splits, tool calls, errors, agents, cost sources)."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,7 @@ from runlens.semconv.links import link_tool_calls
 from runlens.semconv.mapping import map_span
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import CostSource, RawSpan, SpanKind, SpanRecord, SpanStatus
-
-REAL_CLIENTS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real-clients"
+from tests.semconv.conftest import REAL_CLIENTS
 
 LLM, TOOL, AGENT = SpanKind.LLM_CALL, SpanKind.TOOL_EXECUTION, SpanKind.AGENT
 OTHER, SUMMARY = SpanKind.OTHER, SpanKind.SUMMARIZATION
