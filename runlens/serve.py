@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from runlens.api.app import build_api_app
 from runlens.api.graphql.context import ApiOptions
+from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest
 from runlens.collector.pipeline import IngestPipeline
 from runlens.collector.receiver.decode import DecodeLimits
@@ -52,8 +53,9 @@ class Endpoints:
 class Server:
     """Start with `start()` (returns once every listener accepts), end with `stop()`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, bus: LiveBus | None = None) -> None:
         self._settings = settings
+        self.bus = bus or LiveBus()
         self._store: ClickHouseStore | None = None
         self._pipeline: IngestPipeline | None = None
         self._grpc: grpc.Server | None = None
@@ -70,6 +72,7 @@ class Server:
             max_batch=s.batch_max_spans,
             run_timeout_s=s.run_timeout_s,
             sweep_interval_s=s.sweep_interval_s,
+            bus=self.bus,
         )
         pipeline.start()
         ingest = Ingest(pipeline, PriceTable.load(s.price_table), s.write_timeout_s)
@@ -95,6 +98,7 @@ class Server:
                 agent_budgets_usd=dict(s.agent_budgets_usd),
                 intervention_threshold=s.intervention_threshold,
             ),
+            bus=self.bus,
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()

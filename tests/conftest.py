@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from runlens.bus import LiveBus
 from runlens.serve import Endpoints, Server
 from runlens.settings import Settings
 from runlens.storage.clickhouse.store import ClickHouseStore, client_factory
@@ -49,7 +50,9 @@ def project_id() -> str:
 
 
 @contextmanager
-def running_server(chdb_dsn: str, **settings: Any) -> Iterator[Endpoints]:
+def running_server(
+    chdb_dsn: str, bus: LiveBus | None = None, **settings: Any
+) -> Iterator[Endpoints]:
     """A real `runlens serve` in this process on free ports, over the session's store."""
     server = Server(
         Settings(
@@ -59,7 +62,8 @@ def running_server(chdb_dsn: str, **settings: Any) -> Iterator[Endpoints]:
             port=0,
             sweep_interval_s=3600,
             **settings,
-        )
+        ),
+        bus=bus,
     )
     endpoints = server.start()
     try:

@@ -1,5 +1,5 @@
-"""The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET) and
-`/export/runs`."""
+"""The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
+over WebSocket) and `/export/runs`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from runlens import __version__
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.router import build_graphql_router
+from runlens.bus import LiveBus
 from runlens.storage.contract import ApiReader, StorageError
 
 
-def build_api_app(reader: ApiReader, options: ApiOptions | None = None) -> FastAPI:
+def build_api_app(
+    reader: ApiReader, options: ApiOptions | None = None, *, bus: LiveBus | None = None
+) -> FastAPI:
+    """Without a bus the subscriptions answer UNAVAILABLE."""
     app = FastAPI(title="runlens", version=__version__)
 
     @app.get("/healthz")
@@ -27,6 +31,6 @@ def build_api_app(reader: ApiReader, options: ApiOptions | None = None) -> FastA
         return JSONResponse({"status": "ok", "version": __version__})
 
     options = options or ApiOptions()
-    app.include_router(build_graphql_router(reader, options), prefix="/graphql")
+    app.include_router(build_graphql_router(reader, options, bus), prefix="/graphql")
     app.include_router(build_export_router(reader, options))
     return app

@@ -11,6 +11,10 @@ Run summaries are recomputed after the acknowledgement: the writer thread collec
 writes touched and refreshes them together right after a write that left the queue empty, or
 at least every `refresh_interval_s` while data keeps arriving. The same thread closes lost runs
 periodically, so the store has a single writer.
+
+With a live bus, the writer publishes what each write stored (one thin event per span and log
+record, with the write's commit sequence) right after the write, and one event per run right
+after its summary was refreshed.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from runlens.bus import LiveBus, LiveEvent, LiveEventType
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import (
     EncodedBatch,
@@ -40,10 +45,24 @@ class QueueFull(Exception):
     """The ingest queue is at capacity; the client should retry after a short delay."""
 
 
+# What a live event says of one stored record, less the commit sequence.
+_Touch = tuple[LiveEventType, str, str, str, str, str]
+
+
+def _touches(spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> tuple[_Touch, ...]:
+    found: list[_Touch] = [
+        (LiveEventType.SPAN, s.project_id, s.run_id, s.span_id, s.kind.value, s.status.value)
+        for s in spans
+    ]
+    found.extend((LiveEventType.LOG, g.project_id, g.run_id, g.span_id, g.stream, "") for g in logs)
+    return tuple(found)
+
+
 @dataclass(slots=True)
 class _Pending:
     batch: EncodedBatch
     future: Future[WriteResult] = field(default_factory=Future)
+    touches: tuple[_Touch, ...] = ()
 
     @property
     def size(self) -> int:
@@ -60,7 +79,7 @@ class IngestPipeline:
         run_timeout_s: float,
         sweep_interval_s: float,
         refresh_interval_s: float = 1.0,
-        on_stored: Callable[[WriteResult], None] | None = None,
+        bus: LiveBus | None = None,
     ) -> None:
         self._writer = writer
         self._max_queued = max_queued
@@ -68,7 +87,8 @@ class IngestPipeline:
         self._run_timeout_s = run_timeout_s
         self._sweep_interval_s = sweep_interval_s
         self._refresh_interval_s = refresh_interval_s
-        self._on_stored = on_stored
+        self._bus = bus
+        self._last_seq = 0  # of the last write
         self._queue: deque[_Pending] = deque()
         self._queued = 0
         self._cond = threading.Condition()
@@ -105,7 +125,8 @@ class IngestPipeline:
         except StorageError as exc:
             future.set_exception(exc)
             return future
-        pending = _Pending(batch, future)
+        touches = _touches(spans, logs) if self._bus is not None else ()
+        pending = _Pending(batch, future, touches)
         with self._cond:
             self._check_room(size)
             self._queue.append(pending)
@@ -180,11 +201,15 @@ class IngestPipeline:
         for pending in batch:
             pending.future.set_result(result)
         self._unrefreshed.update(dict.fromkeys(result.runs))
-        if self._on_stored is not None:
-            try:
-                self._on_stored(result)
-            except Exception:
-                log.exception("on_stored callback failed")
+        self._last_seq = max(self._last_seq, result.seq)
+        if self._bus is not None:
+            self._bus.publish(
+                [
+                    LiveEvent(kind, project_id, run_id, result.seq, span_id, span_kind, status)
+                    for pending in batch
+                    for kind, project_id, run_id, span_id, span_kind, status in pending.touches
+                ]
+            )
 
     def _refresh(self) -> None:
         """Recompute the summaries of every run written since the last refresh; on failure keep
@@ -193,7 +218,7 @@ class IngestPipeline:
             return
         runs = list(self._unrefreshed)
         try:
-            self._writer.refresh_runs(runs)
+            created = self._writer.refresh_runs(runs)
         except Exception as exc:
             if not isinstance(exc, StorageError):
                 log.exception("unexpected error while refreshing run summaries")
@@ -204,6 +229,18 @@ class IngestPipeline:
         for run in runs:
             self._unrefreshed.pop(run, None)
         self._last_refresh = time.monotonic()
+        if self._bus is not None:
+            self._bus.publish(
+                [
+                    LiveEvent(
+                        LiveEventType.RUN_CREATED if run in created else LiveEventType.RUN_UPDATED,
+                        run.project_id,
+                        run.run_id,
+                        self._last_seq,
+                    )
+                    for run in runs
+                ]
+            )
 
     def _sweep(self) -> None:
         try:

@@ -1,0 +1,5 @@
+"""Agent-side helpers: start markers (`StartMarkerSpanProcessor`) and the demo agent."""
+
+from runlens.sdk.processor import StartMarkerSpanProcessor
+
+__all__ = ["StartMarkerSpanProcessor"]

@@ -5,6 +5,8 @@ A `SpanWriter` promises:
 - idempotent on `(project_id, run_id, span_id)`: a span written twice, or first as a
   `running` start marker and later ended, is one span in every read and every count
   (the ended version wins over the marker whatever the arrival order);
+- ordered: every stored batch gets a commit sequence (`WriteResult.seq`) greater than that of
+  any batch stored before it, kept on each of its rows (`LiveReader.run_changes` reads by it);
 - summaries are not part of a write: `write` returns the runs it touched and
   `refresh_runs` recomputes their summaries later (the ingest pipeline does so right after a
   write when no more data waits, else at least about once a second, many runs at once), so a
@@ -95,6 +97,7 @@ class WriteResult:
     spans_written: int
     logs_written: int
     runs: tuple[RunKey, ...]  # every run the batch touched: pass them to `refresh_runs`
+    seq: int = 0  # the commit sequence of the batch (0 when nothing was stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +132,10 @@ class SpanWriter(Protocol):
         """Store encoded batches durably, all in one insert per table."""
         ...
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
         """Recompute the summaries of these runs from their stored spans (one statement for
-        all of them). Idempotent; on failure the same call may be repeated."""
+        all of them) and return those that had no summary before. Idempotent; on failure the
+        same call may be repeated."""
         ...
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
@@ -286,5 +290,24 @@ class ActionReader(Protocol):
         ...
 
 
-class ApiReader(SpanReader, RunRegistryReader, TimelineReader, ActionReader, Protocol):
+@dataclass(frozen=True, slots=True)
+class RunChanges:
+    """What a run stored in a range of commit sequences: each span once, in its current
+    (deduplicated) version, when that version was stored in the range; log records stored in
+    the range. Both as `(seq, record)` in sequence order."""
+
+    spans: tuple[tuple[int, SpanRecord], ...]
+    logs: tuple[tuple[int, LogRecord], ...]
+
+
+class LiveReader(Protocol):
+    def run_changes(
+        self, project_id: str, run_id: str, after_seq: int, upto_seq: int
+    ) -> RunChanges:
+        """The run's spans and log records with `after_seq < seq <= upto_seq` (two
+        key-bounded reads)."""
+        ...
+
+
+class ApiReader(SpanReader, RunRegistryReader, TimelineReader, ActionReader, LiveReader, Protocol):
     """What the HTTP API reads through."""

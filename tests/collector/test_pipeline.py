@@ -41,10 +41,10 @@ class GatedWriter:
         self.batches.append(sum(batch.spans for batch in batches))
         return self.store.write_encoded(batches)
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
         runs = list(runs)
         self.refreshes.append(len(runs))
-        self.store.refresh_runs(runs)
+        return self.store.refresh_runs(runs)
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         return self.store.close_lost_runs(idle_seconds, now_unix_nano)
@@ -230,11 +230,11 @@ class FlakyRefresh(GatedWriter):
         self.failures = failures
         self.gate.set()
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
+    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
         if self.failures:
             self.failures -= 1
             raise RetryableStorageError("the store is busy")
-        super().refresh_runs(runs)
+        return super().refresh_runs(runs)
 
 
 def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) -> None:

@@ -1,4 +1,5 @@
-"""What every resolver gets: the reader, the API options and this request's DataLoaders."""
+"""What every resolver gets: the reader, the API options, this request's DataLoaders and the
+live bus (absent when the API runs without an ingest pipeline)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from strawberry.fastapi import BaseContext
 
 from runlens.api.graphql.loaders import Loaders
+from runlens.bus import LiveBus
 from runlens.storage.contract import ApiReader
 
 
@@ -22,18 +24,21 @@ class ApiOptions:
 
 
 class Context(BaseContext):
-    def __init__(self, reader: ApiReader, options: ApiOptions) -> None:
+    def __init__(self, reader: ApiReader, options: ApiOptions, bus: LiveBus | None = None) -> None:
         super().__init__()
         self.reader = reader
         self.options = options
+        self.bus = bus
         self.project_id = options.project_id
         self.loaders = Loaders(reader, options.project_id)
 
 
-def context_getter(reader: ApiReader, options: ApiOptions) -> Callable[[], Context]:
+def context_getter(
+    reader: ApiReader, options: ApiOptions, bus: LiveBus | None = None
+) -> Callable[[], Context]:
     """A FastAPI dependency giving each request a fresh context (and fresh loaders)."""
 
     def get_context() -> Context:
-        return Context(reader, options)
+        return Context(reader, options, bus)
 
     return get_context

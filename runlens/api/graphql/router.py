@@ -1,5 +1,5 @@
-"""The `/graphql` endpoint: Strawberry's FastAPI router (GraphiQL on GET) whose responses
-carry `extensions.code` on every error (errors.py)."""
+"""The `/graphql` endpoint: Strawberry's FastAPI router (GraphiQL on GET, subscriptions over
+WebSocket) whose responses carry `extensions.code` on every error (errors.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from strawberry.types import ExecutionResult
 from runlens.api.graphql.context import ApiOptions, Context, context_getter
 from runlens.api.graphql.errors import format_error
 from runlens.api.graphql.schema import build_schema
+from runlens.bus import LiveBus
 from runlens.storage.contract import ApiReader
 
 
@@ -26,9 +27,13 @@ class RunlensGraphQLRouter(GraphQLRouter[Context, None]):
         return response
 
 
-def build_graphql_router(reader: ApiReader, options: ApiOptions) -> RunlensGraphQLRouter:
+def build_graphql_router(
+    reader: ApiReader, options: ApiOptions, bus: LiveBus | None = None
+) -> RunlensGraphQLRouter:
+    """Queries over HTTP; subscriptions over WebSocket (`graphql-transport-ws` and the legacy
+    `graphql-ws`), live when a bus is given."""
     return RunlensGraphQLRouter(
         build_schema(options.max_query_depth),
-        context_getter=context_getter(reader, options),
+        context_getter=context_getter(reader, options, bus),
         graphql_ide="graphiql",
     )

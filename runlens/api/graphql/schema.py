@@ -1,4 +1,5 @@
-"""The GraphQL schema: `Query`, every event type, the depth limit and error logging."""
+"""The GraphQL schema: `Query`, `Subscription`, every event type, the depth limit and error
+logging."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from strawberry.types import ExecutionContext
 
 from runlens.api.graphql.errors import log_errors
 from runlens.api.graphql.query import Query
+from runlens.api.graphql.subscription import Subscription
 from runlens.api.graphql.types.actions import EVENT_TYPES
 from runlens.api.graphql.types.common import SCALAR_MAP
 
@@ -29,6 +31,7 @@ def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     extensions: list[Any] = [lambda: QueryDepthLimiter(max_depth=max_depth)]
     return RunlensSchema(
         query=Query,
+        subscription=Subscription,
         types=list(EVENT_TYPES),
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

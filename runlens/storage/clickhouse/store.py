@@ -41,6 +41,7 @@ from runlens.storage.contract import (
     InterceptQuery,
     ProjectTotals,
     RetryableStorageError,
+    RunChanges,
     RunKey,
     RunQuery,
     RunSummary,
@@ -134,6 +135,7 @@ class ClickHouseStore:
         self._raw: list[Any] = []  # chDB connections of the embedded insert path
         self._chdb_path: str | None = None
         self._last_version = 0
+        self._last_seq = 0
         self._closed = False
 
     @classmethod
@@ -181,6 +183,13 @@ class ClickHouseStore:
             self._last_version = max(self._last_version + 1, time.time_ns() // 1000)
             return self._last_version
 
+    def _next_seq(self) -> int:
+        """A commit sequence: the current time in µs, strictly increasing in this process (and
+        above those of earlier processes while the clock does not go back)."""
+        with self._lock:
+            self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
+            return self._last_seq
+
     # -- SpanWriter -------------------------------------------------------------------------
 
     def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
@@ -219,11 +228,12 @@ class ClickHouseStore:
             return WriteResult(0, 0, ())
         span_tables = [part.spans for part in parts if part.spans is not None]
         log_tables = [part.logs for part in parts if part.logs is not None]
+        seq = self._next_seq()
         with translated():
             if span_tables:
-                self._insert(q.SPANS, _concat(span_tables))
+                self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
             if log_tables:
-                self._insert(q.LOGS, _concat(log_tables))
+                self._insert(q.LOGS, _with_seq(_concat(log_tables), seq))
         with self._lock:
             for key, start in starts.items():
                 known = self._unrefreshed.get(key)
@@ -233,6 +243,7 @@ class ClickHouseStore:
             sum(batch.spans for batch in batches),
             sum(batch.logs for batch in batches),
             tuple(starts),
+            seq,
         )
 
     def _insert(self, table: str, rows: pa.Table) -> None:
@@ -260,16 +271,16 @@ class ClickHouseStore:
             self._local.raw = raw
         return raw
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> None:
-        """Recompute the summaries of these runs in one statement."""
+    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+        """Recompute the summaries of these runs in one statement; return the new ones."""
         keys = list(dict.fromkeys(runs))
         if not keys:
-            return
+            return frozenset()
         with self._lock:
             popped = {key: self._unrefreshed.pop(key) for key in keys if key in self._unrefreshed}
         try:
             with translated():
-                self._recompute(self._client(), keys, popped, time.time_ns() // 1000)
+                return self._recompute(self._client(), keys, popped, time.time_ns() // 1000)
         except BaseException:
             with self._lock:
                 for key, start in popped.items():
@@ -280,12 +291,13 @@ class ClickHouseStore:
 
     def _recompute(
         self, client: Client, keys: list[RunKey], starts: dict[RunKey, int], now_us: int
-    ) -> None:
+    ) -> frozenset[RunKey]:
         known, missing = self._runs.get_many(keys)
         if missing:
             rows = client.query(q.PREVIOUS_SUMMARIES, parameters=_key_params(missing))
             for project_id, run_id, first_seen_us, started_ns in rows.result_rows:
                 known[RunKey(project_id, run_id)] = RunMemo(int(first_seen_us), int(started_ns))
+        created = frozenset(key for key in missing if key not in known)
         # A run refreshed without a write of this process: its known start, else scan it all.
         touched = {key: starts.get(key, _NO_START if key in known else 0) for key in keys}
         memos, lower_ns = plan(touched, known, now_us)
@@ -298,6 +310,7 @@ class ClickHouseStore:
         )
         client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
         self._runs.put_many(memos)
+        return created
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         """Close running runs idle for `idle_seconds` as failed, reason `lost`."""
@@ -370,11 +383,22 @@ class ClickHouseStore:
     ) -> dict[str, RunTimeline]:
         return timeline.run_actions(self._select, project_id, run_ids, payloads)
 
+    # -- LiveReader -------------------------------------------------------------------------
+
+    def run_changes(
+        self, project_id: str, run_id: str, after_seq: int, upto_seq: int
+    ) -> RunChanges:
+        return timeline.run_changes(self._select, project_id, run_id, after_seq, upto_seq)
+
     def _select(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with translated():
             table = self._client().query_arrow(sql, parameters=params)
             rows: list[dict[str, Any]] = table.to_pylist()
         return rows
+
+
+def _with_seq(rows: pa.Table, seq: int) -> pa.Table:
+    return rows.append_column("ingest_seq", pa.repeat(pa.scalar(seq, pa.uint64()), rows.num_rows))
 
 
 def _key_params(keys: Sequence[RunKey] | dict[RunKey, Any]) -> dict[str, Any]:

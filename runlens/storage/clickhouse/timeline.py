@@ -9,7 +9,7 @@ from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS
 from runlens.storage.clickhouse.registry import Select
 from runlens.storage.clickhouse.rows import from_row, log_from_row
-from runlens.storage.contract import RunTimeline
+from runlens.storage.contract import RunChanges, RunTimeline
 
 _KEYS = "project_id = {project_id:String} AND run_id IN {run_ids:Array(String)}"
 
@@ -22,6 +22,39 @@ TIMELINE_LOGS = f"""SELECT {LOG_COLUMNS}
 FROM {LOGS} FINAL
 WHERE {_KEYS}
 ORDER BY run_id, time, span_id, stream, seq"""
+
+
+_RUN_SEQ = """project_id = {project_id:String} AND run_id = {run_id:String}
+  AND ingest_seq > {after_seq:UInt64} AND ingest_seq <= {upto_seq:UInt64}"""
+
+# FINAL first, then the sequence filter: a span counts only when its current version is new.
+CHANGED_SPANS = f"""SELECT {SPAN_COLUMNS}, ingest_seq
+FROM {SPANS} FINAL
+WHERE {_RUN_SEQ}
+ORDER BY ingest_seq, start_time, span_id"""
+
+CHANGED_LOGS = f"""SELECT {LOG_COLUMNS}, ingest_seq
+FROM {LOGS} FINAL
+WHERE {_RUN_SEQ}
+ORDER BY ingest_seq, time, span_id, stream, seq"""
+
+
+def run_changes(
+    select: Select, project_id: str, run_id: str, after_seq: int, upto_seq: int
+) -> RunChanges:
+    if upto_seq <= after_seq:
+        return RunChanges((), ())
+    params = {
+        "project_id": project_id,
+        "run_id": run_id,
+        "after_seq": after_seq,
+        "upto_seq": upto_seq,
+    }
+    spans = tuple((int(row["ingest_seq"]), from_row(row)) for row in select(CHANGED_SPANS, params))
+    logs = tuple(
+        (int(row["ingest_seq"]), log_from_row(row)) for row in select(CHANGED_LOGS, params)
+    )
+    return RunChanges(spans, logs)
 
 
 def run_timelines(

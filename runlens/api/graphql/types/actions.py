@@ -165,7 +165,7 @@ class TerminalOutput:
     truncated: bool
 
 
-def _chunk_text(chunk: LogRecord) -> str:
+def chunk_text(chunk: LogRecord) -> str:
     value = json_value(chunk.body)
     return value if isinstance(value, str) else ("" if value is None else json.dumps(value))
 
@@ -190,7 +190,7 @@ class ToolExecution(Event):
         chunks = self.view.chunks.get(self.span.span_id)
         if not chunks:
             return None
-        texts = [(_chunk_text(c), c.stream) for c in chunks]
+        texts = [(chunk_text(c), c.stream) for c in chunks]
         text = "".join(t for t, _ in texts)
         return TerminalOutput(
             text=text,

@@ -1,0 +1,172 @@
+"""Live latency benchmark: from a span's start in the agent to its first `runEvents` message on
+a WebSocket subscriber. Run with `python -m bench.live` (`--help` for the knobs).
+
+One process: `runlens serve` on a fresh `chdb://` directory (ports 0, 127.0.0.1), an agent
+thread using the OpenTelemetry SDK with `BatchSpanProcessor` + `StartMarkerSpanProcessor`, and
+`--subscribers` WebSocket clients (`graphql-transport-ws`), each following one run of its own;
+the agent spreads `--rate` spans/s over those runs (one open root each, children started and
+ended at once). Latency = receive time minus the span's `startedAt`, for the first message showing
+each span. Agent, server and clients share one interpreter (and its GIL), so the figures are an
+upper bound of what a separate agent process would see. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import tempfile
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span
+from websockets.asyncio.client import ClientConnection, connect
+
+from runlens.sdk import StartMarkerSpanProcessor
+from runlens.serve import Endpoints, Server
+from runlens.settings import Settings
+
+QUERY = """subscription ($runId: ID!) {
+  runEvents(runId: $runId) { type event { spanId startedAt } }
+}"""
+WAIT_S = 30.0
+
+
+class Agent:
+    def __init__(self, endpoints: Endpoints, runs: int) -> None:
+        target = f"127.0.0.1:{endpoints.grpc_port}"
+        self.markers = StartMarkerSpanProcessor(OTLPSpanExporter(endpoint=target, insecure=True))
+        self.provider = TracerProvider(resource=Resource.create({"service.name": "bench-live"}))
+        self.provider.add_span_processor(
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=target, insecure=True), schedule_delay_millis=200
+            )
+        )
+        self.provider.add_span_processor(self.markers)
+        self.tracer = self.provider.get_tracer("bench-live")
+        self.roots: list[Span] = [self.tracer.start_span(f"agent {n}") for n in range(runs)]
+        self.started = 0
+
+    def run_ids(self) -> list[str]:
+        return [format(r.get_span_context().trace_id, "032x") for r in self.roots]
+
+    def drive(self, rate: float, seconds: float) -> None:
+        """Start (and end) `rate` child spans per second, round robin over the runs."""
+        begin = time.monotonic()
+        while (elapsed := time.monotonic() - begin) < seconds:
+            due = int(elapsed * rate)
+            while self.started < due:
+                parent = trace.set_span_in_context(self.roots[self.started % len(self.roots)])
+                self.tracer.start_span("step", context=parent).end()
+                self.started += 1
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        for root in self.roots:
+            root.end()
+        self.provider.shutdown()
+
+
+async def subscriber(
+    api_url: str, run_id: str, latencies: list[float], overflows: list[int], done: asyncio.Event
+) -> None:
+    url = api_url.replace("http://", "ws://") + "/graphql"
+    ws: ClientConnection = await connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        open_timeout=WAIT_S,
+        max_size=None,
+    )
+    seen: set[str] = set()
+    try:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        await asyncio.wait_for(ws.recv(), WAIT_S)
+        payload = {"query": QUERY, "variables": {"runId": run_id}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        while not done.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), 1.0)
+            except TimeoutError:
+                continue
+            now = time.time()
+            message: dict[str, Any] = json.loads(raw)
+            if message["type"] != "next":
+                return
+            update = message["payload"]["data"]["runEvents"]
+            if update["type"] == "OVERFLOW":
+                overflows.append(1)
+                return
+            event = update["event"]
+            if event and event["spanId"] not in seen:
+                seen.add(event["spanId"])
+                started = datetime.fromisoformat(event["startedAt"]).timestamp()
+                latencies.append((now - started) * 1000)
+    finally:
+        await ws.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def measure(args: argparse.Namespace, endpoints: Endpoints) -> None:
+    agent = Agent(endpoints, args.subscribers)
+    latencies: list[float] = []
+    overflows: list[int] = []
+    done = asyncio.Event()
+    tasks = [
+        asyncio.create_task(subscriber(endpoints.api_url, run, latencies, overflows, done))
+        for run in agent.run_ids()
+    ]
+    await asyncio.sleep(1.0)  # let every client subscribe
+    driver = threading.Thread(target=agent.drive, args=(args.rate, args.seconds))
+    driver.start()
+    await asyncio.to_thread(driver.join, args.seconds + WAIT_S)
+    await asyncio.sleep(args.drain)
+    done.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
+    agent.close()
+    print(f"spans started      {agent.started} in {args.seconds:g} s ({args.rate:g}/s target)")
+    print(f"subscribers        {args.subscribers} (one run each)")
+    print(f"spans seen live    {len(latencies)} (markers dropped: {agent.markers.dropped})")
+    print(f"overflows          {len(overflows)}")
+    print(f"latency p50        {percentile(latencies, 0.50):.1f} ms")
+    print(f"latency p99        {percentile(latencies, 0.99):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=2000, help="spans started per second")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--drain", type=float, default=3, help="seconds to wait after the load")
+    args = parser.parse_args()
+    directory = tempfile.mkdtemp(prefix="runlens-bench-live-")
+    server = Server(
+        Settings(
+            clickhouse_url=f"chdb://{directory}/data",
+            host="127.0.0.1",
+            grpc_port=0,
+            otlp_http_port=0,
+            port=0,
+        )
+    )
+    endpoints = server.start()
+    try:
+        asyncio.run(measure(args, endpoints))
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The live bus: thin events published after each durable write, fanned out to asyncio
+subscribers.
+
+The ingest pipeline publishes from its writer thread (`publish`); each subscriber reads in its
+own event loop (`Subscription.next_batch`). An event only says what changed (ids, kind, status,
+commit sequence): readers fetch the data itself from storage by sequence, so a subscriber that
+missed events can always catch up there. Each subscriber's queue is bounded: when a publish
+would exceed the bound, the subscriber stops receiving and, once it has taken what is queued,
+gets an `Overflow` telling it to resume from storage after the last sequence it received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+DEFAULT_QUEUE_SIZE = 10_000
+
+
+class LiveEventType(StrEnum):
+    SPAN = "span"  # a span was stored (started, ended or delivered again)
+    LOG = "log"  # a log record or an output chunk was stored
+    RUN_CREATED = "run_created"  # the run's summary exists for the first time
+    RUN_UPDATED = "run_updated"  # the run's summary was recomputed
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    type: LiveEventType
+    project_id: str
+    run_id: str
+    seq: int  # the commit sequence of the write (run events: the last one before the refresh)
+    span_id: str = ""
+    kind: str = ""  # span kind, or the stream of a log record ("" for GenAI events and logs)
+    status: str = ""  # span status
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """The subscriber fell behind and was dropped: resume from storage after `seq`."""
+
+    seq: int
+
+
+class Subscription:
+    """One subscriber's bounded queue. Use as an async context manager, or call `close()`."""
+
+    def __init__(
+        self,
+        bus: LiveBus,
+        project_id: str,
+        run_id: str | None,
+        types: Collection[LiveEventType] | None,
+        start_seq: int,
+    ) -> None:
+        self.project_id = project_id
+        self.run_id = run_id
+        self.types = frozenset(types) if types is not None else frozenset(LiveEventType)
+        self.start_seq = start_seq  # every event with a higher sequence reaches this queue
+        self.peak = 0  # the longest the queue has been
+        self._bus = bus
+        self._max_queued = bus.max_queued
+        self._loop = asyncio.get_running_loop()
+        self._ready = asyncio.Event()
+        self._queue: deque[LiveEvent] = deque()
+        self._last_seq = start_seq  # of the last event queued
+        self._overflowed = False
+
+    def matches(self, event: LiveEvent) -> bool:
+        return (
+            event.project_id == self.project_id
+            and event.type in self.types
+            and (self.run_id is None or event.run_id == self.run_id)
+        )
+
+    def offer(self, events: Sequence[LiveEvent]) -> None:
+        """Queue events (called by the bus under its lock, from any thread)."""
+        if self._overflowed:
+            return
+        if len(self._queue) + len(events) > self._max_queued:
+            self._overflowed = True
+        else:
+            self._queue.extend(events)
+            self._last_seq = max(self._last_seq, events[-1].seq)
+            self.peak = max(self.peak, len(self._queue))
+            self._bus.peak_queued = max(self._bus.peak_queued, self.peak)
+        self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def next_batch(self) -> list[LiveEvent] | Overflow:
+        """Everything queued (waiting until something is), then `Overflow` once dropped."""
+        while True:
+            with self._bus.lock:
+                if self._queue:
+                    batch = list(self._queue)
+                    self._queue.clear()
+                    return batch
+                if self._overflowed:
+                    return Overflow(self._last_seq)
+                self._ready.clear()
+            await self._ready.wait()
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def close(self) -> None:
+        self._bus.unsubscribe(self)
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LiveBus:
+    """In-process publish/subscribe; `publish` is thread-safe, subscribers live in event loops.
+
+    Sequences start above the current time in µs, like the store's commit sequences, so a
+    subscriber of a fresh process never skips data stored by an earlier one.
+    """
+
+    def __init__(self, max_queued: int = DEFAULT_QUEUE_SIZE) -> None:
+        if max_queued < 1:
+            raise ValueError("max_queued must be at least 1")
+        self.max_queued = max_queued
+        self.lock = threading.Lock()
+        self._subscribers: list[Subscription] = []
+        self._last_seq = time.time_ns() // 1000
+        self.peak_queued = 0  # the longest any subscriber's queue has been
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    @property
+    def last_seq(self) -> int:
+        """Every write with a sequence up to this one is stored and published."""
+        return self._last_seq
+
+    def subscribe(
+        self,
+        project_id: str,
+        run_id: str | None = None,
+        types: Collection[LiveEventType] | None = None,
+    ) -> Subscription:
+        """Subscribe (in a running event loop) to one project's events, or one run's; to the
+        given types of event only when `types` is given."""
+        with self.lock:
+            subscription = Subscription(self, project_id, run_id, types, self._last_seq)
+            self._subscribers.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self.lock:
+            if subscription in self._subscribers:
+                self._subscribers.remove(subscription)
+
+    def publish(self, events: Sequence[LiveEvent]) -> None:
+        """Hand events of stored data to every matching subscriber, never blocking."""
+        if not events:
+            return
+        with self.lock:
+            self._last_seq = max(self._last_seq, *(event.seq for event in events))
+            for subscription in list(self._subscribers):
+                matching = [event for event in events if subscription.matches(event)]
+                if matching:
+                    try:
+                        subscription.offer(matching)
+                    except RuntimeError:  # its event loop is closed: it will never read again
+                        self._subscribers.remove(subscription)
