@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench demo clean
+.PHONY: help install run test lint bench bench-api demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: install ## ruff and mypy (strict)
 
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span
 	$(BIN)/python -m bench.ingest
+
+bench-api: install ## API latency: GraphQL p50/p95 over 10M spans / 400k runs (loads once, ~6 min)
+	$(BIN)/python -m bench.api
 
 demo: install ## send example agent runs to a runlens started with `make run`
 	$(BIN)/runlens demo

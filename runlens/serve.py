@@ -22,6 +22,8 @@ from runlens.collector.pipeline import IngestPipeline
 from runlens.collector.receiver.decode import DecodeLimits
 from runlens.collector.receiver.grpc_server import build_grpc_server
 from runlens.collector.receiver.http_app import build_otlp_http_app
+from runlens.control.budgets import BudgetGuard
+from runlens.control.service import ControlService
 from runlens.semconv.pricing import PriceTable
 from runlens.settings import Settings
 from runlens.storage.clickhouse.store import ClickHouseStore
@@ -66,6 +68,13 @@ class Server:
         self._store = store = ClickHouseStore.open(
             s.clickhouse_url, retention_days=s.retention_days
         )
+        control = ControlService(
+            store,
+            store,
+            expiry_s=s.command_expiry_s,
+            on_change=lambda run: pipeline.request_refresh([run]),
+        )
+        budgets = BudgetGuard(store, control, s.agent_budgets_usd)
         self._pipeline = pipeline = IngestPipeline(
             store,
             max_queued=s.queue_max_spans,
@@ -73,6 +82,7 @@ class Server:
             run_timeout_s=s.run_timeout_s,
             sweep_interval_s=s.sweep_interval_s,
             bus=self.bus,
+            after_refresh=budgets.check if s.agent_budgets_usd else None,
         )
         pipeline.start()
         ingest = Ingest(pipeline, PriceTable.load(s.price_table), s.write_timeout_s)
@@ -99,6 +109,7 @@ class Server:
                 intervention_threshold=s.intervention_threshold,
             ),
             bus=self.bus,
+            control=control,
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()
@@ -156,7 +167,10 @@ class HttpServers:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets it knows are TCP,
+    # and with Nagle on every keep-alive response waits ~40 ms for the client's delayed ACK.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
