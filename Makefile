@@ -25,8 +25,8 @@ test: install ## install, then run the test suite
 	$(BIN)/pytest
 
 lint: install ## ruff and mypy (strict)
-	$(BIN)/ruff check runlens tests bench
-	$(BIN)/ruff format --check runlens tests bench
+	$(BIN)/ruff check runlens tests bench examples
+	$(BIN)/ruff format --check runlens tests bench examples
 	$(BIN)/mypy runlens bench
 
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span

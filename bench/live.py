@@ -8,6 +8,10 @@ the agent spreads `--rate` spans/s over those runs (one open root each, children
 ended at once). Latency = receive time minus the span's `startedAt`, for the first message showing
 each span. Agent, server and clients share one interpreter (and its GIL), so the figures are an
 upper bound of what a separate agent process would see. Every wait is bounded.
+
+`--rounds N` repeats the measurement, each round on a fresh server and directory, and prints the
+median of each figure; the header says how busy the CPUs were just before (other work on the
+machine skews the figures).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import argparse
 import asyncio
 import json
 import shutil
+import statistics
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +36,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.ingest import cpu_busy
 from runlens.sdk import StartMarkerSpanProcessor
 from runlens.serve import Endpoints, Server
 from runlens.settings import Settings
@@ -118,7 +125,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def measure(args: argparse.Namespace, endpoints: Endpoints) -> None:
+@dataclass(frozen=True)
+class Figures:
+    started: int
+    seen: int
+    dropped: int
+    overflows: int
+    p50_ms: float
+    p99_ms: float
+
+
+async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
     agent = Agent(endpoints, args.subscribers)
     latencies: list[float] = []
     overflows: list[int] = []
@@ -135,21 +152,17 @@ async def measure(args: argparse.Namespace, endpoints: Endpoints) -> None:
     done.set()
     await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
     agent.close()
-    print(f"spans started      {agent.started} in {args.seconds:g} s ({args.rate:g}/s target)")
-    print(f"subscribers        {args.subscribers} (one run each)")
-    print(f"spans seen live    {len(latencies)} (markers dropped: {agent.markers.dropped})")
-    print(f"overflows          {len(overflows)}")
-    print(f"latency p50        {percentile(latencies, 0.50):.1f} ms")
-    print(f"latency p99        {percentile(latencies, 0.99):.1f} ms")
+    return Figures(
+        started=agent.started,
+        seen=len(latencies),
+        dropped=agent.markers.dropped,
+        overflows=len(overflows),
+        p50_ms=percentile(latencies, 0.50),
+        p99_ms=percentile(latencies, 0.99),
+    )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subscribers", type=int, default=20)
-    parser.add_argument("--rate", type=float, default=2000, help="spans started per second")
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--drain", type=float, default=3, help="seconds to wait after the load")
-    args = parser.parse_args()
+def one_round(args: argparse.Namespace) -> Figures:
     directory = tempfile.mkdtemp(prefix="runlens-bench-live-")
     server = Server(
         Settings(
@@ -162,10 +175,44 @@ def main() -> None:
     )
     endpoints = server.start()
     try:
-        asyncio.run(measure(args, endpoints))
+        return asyncio.run(measure(args, endpoints))
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=2000, help="spans started per second")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--drain", type=float, default=3, help="seconds to wait after the load")
+    parser.add_argument("--rounds", type=int, default=1, help="measurements (medians shown)")
+    args = parser.parse_args()
+    busy = cpu_busy(2.0)
+    print(
+        f"{args.subscribers} subscribers (one run each), {args.rate:g} spans/s for "
+        f"{args.seconds:g} s, {args.rounds} round(s); CPUs busy before start: {busy:.0%}"
+    )
+    rounds: list[Figures] = []
+    for n in range(1, args.rounds + 1):
+        f = one_round(args)
+        rounds.append(f)
+        print(
+            f"round {n}: started {f.started}, seen live {f.seen}, markers dropped {f.dropped}, "
+            f"overflows {f.overflows}, p50 {f.p50_ms:.1f} ms, p99 {f.p99_ms:.1f} ms",
+            flush=True,
+        )
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print(f"spans started      {median([f.started for f in rounds]):.0f} (median)")
+    print(f"spans seen live    {median([f.seen for f in rounds]):.0f} (median)")
+    print(f"markers dropped    {median([f.dropped for f in rounds]):.0f} (median)")
+    print(f"overflows          {median([f.overflows for f in rounds]):.0f} (median)")
+    print(f"latency p50        {median([f.p50_ms for f in rounds]):.1f} ms (median of rounds)")
+    print(f"latency p99        {median([f.p99_ms for f in rounds]):.1f} ms (median of rounds)")
 
 
 if __name__ == "__main__":

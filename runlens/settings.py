@@ -57,12 +57,18 @@ class Settings(BaseSettings):
     agent_budgets_usd: dict[str, float] = Field(
         default_factory=dict,
         description='Spending limit per agent id in USD, as JSON: {"agent": 1.5}. A run over '
-        "its budget is a critical intercept (a `runlens.budget.usd` span attribute wins).",
+        "its budget is a critical intercept (a `runlens.budget.usd` span attribute wins); a "
+        "running run over its agent's budget is terminated (reason `budget exhausted`).",
     )
     intervention_threshold: float = Field(
         0.3,
         ge=0,
         le=1,
-        description="Share of a run's actions that were blocked at or above which the run is "
-        "a critical intercept.",
+        description="Blocked actions plus interventions (terminate / steer commands) per "
+        "action of a run at or above which the run is a critical intercept.",
+    )
+    command_expiry_s: float = Field(
+        300.0,
+        gt=0,
+        description="A control command its agent has not fetched for this long expires.",
     )

@@ -1,5 +1,5 @@
 """The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
-over WebSocket) and `/export/runs`."""
+over WebSocket), `/export/runs` and, with a control service, the agents' `/control` endpoints."""
 
 from __future__ import annotations
 
@@ -8,17 +8,24 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from runlens import __version__
+from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.router import build_graphql_router
 from runlens.bus import LiveBus
+from runlens.control.service import ControlService
 from runlens.storage.contract import ApiReader, StorageError
 
 
 def build_api_app(
-    reader: ApiReader, options: ApiOptions | None = None, *, bus: LiveBus | None = None
+    reader: ApiReader,
+    options: ApiOptions | None = None,
+    *,
+    bus: LiveBus | None = None,
+    control: ControlService | None = None,
 ) -> FastAPI:
-    """Without a bus the subscriptions answer UNAVAILABLE."""
+    """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
+    mutations do, and there are no `/control` endpoints."""
     app = FastAPI(title="runlens", version=__version__)
 
     @app.get("/healthz")
@@ -31,6 +38,8 @@ def build_api_app(
         return JSONResponse({"status": "ok", "version": __version__})
 
     options = options or ApiOptions()
-    app.include_router(build_graphql_router(reader, options, bus), prefix="/graphql")
+    app.include_router(build_graphql_router(reader, options, bus, control), prefix="/graphql")
     app.include_router(build_export_router(reader, options))
+    if control is not None:
+        app.include_router(build_control_router(control, options.project_id), prefix="/control")
     return app

@@ -8,13 +8,15 @@ The queue is bounded by span count; when it is full `submit` raises `QueueFull` 
 receivers answer UNAVAILABLE / 503 so the client retries later.
 
 Run summaries are recomputed after the acknowledgement: the writer thread collects the runs its
-writes touched and refreshes them together right after a write that left the queue empty, or
-at least every `refresh_interval_s` while data keeps arriving. The same thread closes lost runs
-periodically, so the store has a single writer.
+writes touched and refreshes them together right after a write that left the queue empty (at
+most every 0.5 s), or at least every `refresh_interval_s` while data keeps arriving. The same
+thread closes lost runs periodically, so the store has a single writer.
 
 With a live bus, the writer publishes what each write stored (one thin event per span and log
 record, with the write's commit sequence) right after the write, and one event per run right
-after its summary was refreshed.
+after its summary was refreshed. `request_refresh` asks for a refresh of runs whose summary
+depends on something else than spans (control commands); `after_refresh` is called in the
+writer thread with the runs of each successful refresh.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 class QueueFull(Exception):
     """The ingest queue is at capacity; the client should retry after a short delay."""
 
+
+_REFRESH_GAP_S = 0.5  # the shortest time between two summary refreshes
 
 # What a live event says of one stored record, less the commit sequence.
 _Touch = tuple[LiveEventType, str, str, str, str, str]
@@ -80,6 +84,7 @@ class IngestPipeline:
         sweep_interval_s: float,
         refresh_interval_s: float = 1.0,
         bus: LiveBus | None = None,
+        after_refresh: Callable[[Sequence[RunKey]], None] | None = None,
     ) -> None:
         self._writer = writer
         self._max_queued = max_queued
@@ -88,6 +93,8 @@ class IngestPipeline:
         self._sweep_interval_s = sweep_interval_s
         self._refresh_interval_s = refresh_interval_s
         self._bus = bus
+        self._after_refresh = after_refresh
+        self._requested: dict[RunKey, None] = {}  # refreshes asked by other threads
         self._last_seq = 0  # of the last write
         self._queue: deque[_Pending] = deque()
         self._queued = 0
@@ -134,6 +141,12 @@ class IngestPipeline:
             self._cond.notify()
         return future
 
+    def request_refresh(self, runs: Iterable[RunKey]) -> None:
+        """Have the writer recompute these runs' summaries soon (thread-safe)."""
+        with self._cond:
+            self._requested.update(dict.fromkeys(runs))
+            self._cond.notify()
+
     def _check_room(self, size: int) -> None:
         if self._closing:
             raise QueueFull("runlens is shutting down")
@@ -144,16 +157,18 @@ class IngestPipeline:
         next_sweep = time.monotonic() + self._sweep_interval_s
         while True:
             with self._cond:
-                while not self._queue and not self._closing:
+                while not self._queue and not self._closing and not self._requested:
                     now = time.monotonic()
-                    if self._unrefreshed and now >= self._refresh_retry_at:
+                    if self._unrefreshed and now >= self._refresh_due():
                         break
                     wake = next_sweep
                     if self._unrefreshed:
-                        wake = min(wake, self._refresh_retry_at)
+                        wake = min(wake, self._refresh_due())
                     if wake <= now:
                         break
                     self._cond.wait(wake - now)
+                self._unrefreshed.update(self._requested)
+                self._requested.clear()
                 if not self._queue and self._closing:
                     break
                 batch = self._take_batch()
@@ -162,7 +177,7 @@ class IngestPipeline:
             now = time.monotonic()
             if (
                 self._unrefreshed
-                and now >= self._refresh_retry_at
+                and now >= self._refresh_due()
                 and (not self._queue or now - self._last_refresh >= self._refresh_interval_s)
             ):
                 self._refresh()
@@ -171,6 +186,13 @@ class IngestPipeline:
                 self._sweep()
                 next_sweep = time.monotonic() + self._sweep_interval_s
         self._refresh()
+
+    def _refresh_due(self) -> float:
+        """When the next refresh may run: refreshing costs the writer about as much as a
+        write, so even a writer that keeps emptying its queue refreshes at most every
+        `_REFRESH_GAP_S` (and the writes, with their live events, do not wait behind it)."""
+        gap = min(_REFRESH_GAP_S, self._refresh_interval_s)
+        return max(self._refresh_retry_at, self._last_refresh + gap)
 
     def _take_batch(self) -> list[_Pending]:
         batch: list[_Pending] = []
@@ -241,6 +263,11 @@ class IngestPipeline:
                     for run in runs
                 ]
             )
+        if self._after_refresh is not None:
+            try:
+                self._after_refresh(runs)
+            except Exception:
+                log.exception("the after-refresh hook failed")
 
     def _sweep(self) -> None:
         try:

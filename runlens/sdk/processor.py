@@ -6,7 +6,10 @@ Add it next to the usual batch processor, with an exporter of its own:
     provider.add_span_processor(StartMarkerSpanProcessor(OTLPSpanExporter(endpoint)))
 
 When a span starts, the processor snapshots it as a start marker (`markers.start_marker`) and
-queues it; a background thread exports whatever has queued up while the previous export ran.
+queues it; a background thread exports the queued markers in batches of up to `max_batch`: once
+a marker is queued it waits at most `linger_s` for more to join it (less when a batch fills up),
+then exports at once whatever has queued up meanwhile, so a busy agent sends few large requests
+and a quiet one sends each marker within `linger_s`.
 `on_start` never waits for the network: when the queue is full the marker is dropped and
 counted (`dropped`), and the span still arrives, ended, through the batch processor.
 """
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUED = 2048
 DEFAULT_MAX_BATCH = 512
+DEFAULT_LINGER_S = 0.005
 
 
 class StartMarkerSpanProcessor(SpanProcessor):
@@ -37,9 +41,13 @@ class StartMarkerSpanProcessor(SpanProcessor):
         *,
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_batch: int = DEFAULT_MAX_BATCH,
+        linger_s: float = DEFAULT_LINGER_S,
     ) -> None:
         if max_queued < 1 or max_batch < 1:
             raise ValueError("max_queued and max_batch must be at least 1")
+        if linger_s < 0:
+            raise ValueError("linger_s must be >= 0")
+        self._linger_s = linger_s
         self._exporter = exporter
         self._max_queued = max_queued
         self._max_batch = max_batch
@@ -47,6 +55,7 @@ class StartMarkerSpanProcessor(SpanProcessor):
         self._cond = threading.Condition()
         self._exporting = False
         self._closing = False
+        self._flushing = 0  # force_flush calls waiting: no linger meanwhile
         self.dropped = 0  # markers not sent because the queue was full
         self._thread = threading.Thread(target=self._run, name="runlens-start-markers", daemon=True)
         self._thread.start()
@@ -62,7 +71,8 @@ class StartMarkerSpanProcessor(SpanProcessor):
                 self.dropped += 1
                 return
             self._queue.append(marker)
-            self._cond.notify_all()
+            if len(self._queue) == 1 or len(self._queue) >= self._max_batch:
+                self._cond.notify_all()  # the first of a batch, or a full one
 
     def on_end(self, span: ReadableSpan) -> None:
         """Ended spans travel through the application's own batch processor."""
@@ -74,6 +84,12 @@ class StartMarkerSpanProcessor(SpanProcessor):
                     self._cond.wait()
                 if not self._queue:
                     return
+                flush_by = time.monotonic() + self._linger_s
+                while len(self._queue) < self._max_batch and not (self._closing or self._flushing):
+                    left = flush_by - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 batch = [
                     self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
                 ]
@@ -91,11 +107,16 @@ class StartMarkerSpanProcessor(SpanProcessor):
         """Wait until every queued marker was handed to the exporter; False on timeout."""
         deadline = time.monotonic() + timeout_millis / 1000
         with self._cond:
-            while self._queue or self._exporting:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                while self._queue or self._exporting:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._cond.wait(left)
+            finally:
+                self._flushing -= 1
         return True
 
     def shutdown(self) -> None:

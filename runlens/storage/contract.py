@@ -215,13 +215,14 @@ class ProjectTotals:
 
 @dataclass(frozen=True, slots=True)
 class InterceptQuery:
-    """Runs that need attention: failed, over budget, or with too many blocked actions."""
+    """Runs that need attention: failed, over budget, or with too many blocked actions and
+    interventions (terminate / steer commands not rejected)."""
 
     project_id: str
     limit: int
     started_after_unix_nano: int | None = None
     agent_budgets_usd: tuple[tuple[str, float], ...] = ()  # (agent id, budget)
-    intervention_threshold: float = 0.3  # blocked actions / actions at or above this
+    intervention_threshold: float = 0.3  # (blocked + interventions) / actions at or above this
     after: RunPosition | None = None  # newest first: strictly older than this position
 
 
@@ -230,6 +231,7 @@ class InterceptCandidate:
     summary: RunSummary
     blocked_actions: int  # actions with outcome `blocked`
     budget_usd: float | None  # `runlens.budget.usd` on the run's spans, else the agent's
+    interventions: int = 0  # terminate and steer commands sent to the run (not rejected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +308,12 @@ class LiveReader(Protocol):
     ) -> RunChanges:
         """The run's spans and log records with `after_seq < seq <= upto_seq` (two
         key-bounded reads)."""
+        ...
+
+    def runs_changes(
+        self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
+    ) -> dict[str, RunChanges]:
+        """`run_changes` of several runs over one range, in two reads; a key per run asked."""
         ...
 
 

@@ -65,3 +65,32 @@ def test_a_stuck_exporter_never_blocks_the_agent_and_drops_are_counted() -> None
     names = [s.name for s in exporter.memory.get_finished_spans()]
     assert names == ["first", "span 0", "span 1", "span 2", "span 3"]
     provider.shutdown()
+
+
+class CountingExporter(SpanExporter):
+    """Records the size of each export."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.sizes.append(len(spans))
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_markers_started_together_leave_in_batches_of_at_most_max_batch() -> None:
+    exporter = CountingExporter()
+    processor = StartMarkerSpanProcessor(exporter, max_batch=8, linger_s=5.0)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for n in range(20):  # a full batch leaves at once, without waiting for the linger
+        tracer.start_span(f"step {n}").end()
+    assert processor.force_flush(30_000)
+    provider.shutdown()
+    assert sum(exporter.sizes) == 20
+    assert max(exporter.sizes) <= 8
+    assert exporter.sizes[:2] == [8, 8]

@@ -38,14 +38,13 @@ def reasons_of(candidate: InterceptCandidate, threshold: float) -> list[Reason]:
                 + (f" ({s.cost_usd / budget:.0%} of budget)." if budget > 0 else "."),
             )
         )
-    blocked = candidate.blocked_actions
-    if blocked and s.action_count and blocked / s.action_count >= threshold:
-        rate = blocked / s.action_count
+    blocked, steered = candidate.blocked_actions, candidate.interventions
+    rate = (blocked + steered) / s.action_count if s.action_count else 0.0
+    if (blocked or steered) and s.action_count and rate >= threshold:
+        what = f"{blocked} of {s.action_count} actions were blocked"
+        if steered:
+            what += f" and {steered} intervention(s) were sent"
         reasons.append(
-            Reason(
-                HIGH_INTERVENTION_RATE,
-                f"{blocked} of {s.action_count} actions were blocked ({rate:.0%}, "
-                f"threshold {threshold:.0%}).",
-            )
+            Reason(HIGH_INTERVENTION_RATE, f"{what} ({rate:.0%}, threshold {threshold:.0%}).")
         )
     return reasons

@@ -143,7 +143,7 @@ class Query:
 
     @strawberry.field(
         description="Runs that need attention, newest first: failed, over budget, or with a "
-        "high share of blocked actions."
+        "high share of blocked actions and interventions."
     )
     async def critical_intercepts(
         self,
@@ -178,6 +178,7 @@ class Query:
                 reasons=reasons,
                 blocked_actions=candidate.blocked_actions,
                 budget_usd=candidate.budget_usd,
+                interventions=candidate.interventions,
             )
             cursor = encode_cursor("intercepts", s.started_at_unix_nano, s.run_id)
             edges.append(CriticalInterceptEdge(node=node, cursor=cursor))

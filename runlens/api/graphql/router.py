@@ -12,6 +12,7 @@ from runlens.api.graphql.context import ApiOptions, Context, context_getter
 from runlens.api.graphql.errors import format_error
 from runlens.api.graphql.schema import build_schema
 from runlens.bus import LiveBus
+from runlens.control.service import ControlService
 from runlens.storage.contract import ApiReader
 
 
@@ -28,12 +29,15 @@ class RunlensGraphQLRouter(GraphQLRouter[Context, None]):
 
 
 def build_graphql_router(
-    reader: ApiReader, options: ApiOptions, bus: LiveBus | None = None
+    reader: ApiReader,
+    options: ApiOptions,
+    bus: LiveBus | None = None,
+    control: ControlService | None = None,
 ) -> RunlensGraphQLRouter:
     """Queries over HTTP; subscriptions over WebSocket (`graphql-transport-ws` and the legacy
     `graphql-ws`), live when a bus is given."""
     return RunlensGraphQLRouter(
         build_schema(options.max_query_depth),
-        context_getter=context_getter(reader, options, bus),
+        context_getter=context_getter(reader, options, bus, control),
         graphql_ide="graphiql",
     )

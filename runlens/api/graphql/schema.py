@@ -1,5 +1,5 @@
-"""The GraphQL schema: `Query`, `Subscription`, every event type, the depth limit and error
-logging."""
+"""The GraphQL schema: `Query`, `Mutation`, `Subscription`, every event type, the depth limit
+and error logging."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from runlens.api.graphql.errors import log_errors
+from runlens.api.graphql.mutation import Mutation
 from runlens.api.graphql.query import Query
 from runlens.api.graphql.subscription import Subscription
 from runlens.api.graphql.types.actions import EVENT_TYPES
@@ -31,6 +32,7 @@ def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     extensions: list[Any] = [lambda: QueryDepthLimiter(max_depth=max_depth)]
     return RunlensSchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         types=list(EVENT_TYPES),
         extensions=extensions,

@@ -6,8 +6,10 @@
 with a commit sequence in `(afterSequence, S]`, S being the last sequence published when it
 subscribed; every later bus notification reads the next range `(last read, newest notified]`.
 Ranges never overlap and leave no hole, so a client that resumes with the last sequence it
-received misses nothing and sees nothing twice. The stream ends after the TOTALS of a run that
-has ended, or with OVERFLOW when the client reads too slowly for the bus queue.
+received misses nothing and sees nothing twice. The reads are shared (`live_feed`): every stream
+of a run takes its ranges from the run's feed, and one read per commit serves all followed runs.
+The stream ends after the TOTALS of a run that has ended, or with OVERFLOW when the client reads
+too slowly for the bus queue.
 """
 
 from __future__ import annotations
@@ -20,13 +22,10 @@ import strawberry
 
 from runlens.api.graphql.context import Context
 from runlens.api.graphql.errors import ApiError, ErrorCode, bad_request
+from runlens.api.graphql.live_feed import LiveFeeds, RunFeed, live_feeds
 from runlens.api.graphql.loaders import off_loop
-from runlens.api.graphql.timeline import STREAMS, build_view
-from runlens.api.graphql.types.actions import chunk_text, event_of
 from runlens.api.graphql.types.common import Long, tokens, window_start
-from runlens.api.graphql.types.events import event_id
 from runlens.api.graphql.types.live import (
-    OutputChunk,
     RunEventType,
     RunEventUpdate,
     RunUpdate,
@@ -34,7 +33,7 @@ from runlens.api.graphql.types.live import (
 )
 from runlens.api.graphql.types.run import Run, RunFilter
 from runlens.bus import LiveBus, LiveEvent, LiveEventType, Overflow
-from runlens.storage.contract import RunChanges, RunStatus, RunSummary
+from runlens.storage.contract import RunStatus, RunSummary
 
 Info = strawberry.Info[Context, None]
 
@@ -91,56 +90,39 @@ def _totals(summary: RunSummary, seq: int) -> RunEventUpdate:
 
 
 class _RunStream:
-    """The state of one `runEvents` stream: where it is, and which events it has shown."""
+    """The state of one `runEvents` stream: where it is, and which events it has shown. The
+    reads themselves go through the run's feed, shared with every other stream of the run."""
 
-    def __init__(self, info: Info, run_id: str, cursor: int) -> None:
-        self.ctx = info.context
-        self.run_id = run_id
+    def __init__(self, feeds: LiveFeeds, feed: RunFeed, cursor: int) -> None:
+        self.feeds = feeds
+        self.feed = feed
         self.cursor = cursor
         self.shown: set[str] = set()  # span ids
 
     async def summary(self) -> RunSummary | None:
-        return await off_loop(self.ctx.reader.run_summary, self.ctx.project_id, self.run_id)
+        return await self.feeds.summary(self.feed)
 
     async def read_to(self, upto: int) -> list[RunEventUpdate]:
         """The changes in `(cursor, upto]`, in sequence order; moves the cursor to `upto`."""
         if upto <= self.cursor:
             return []
-        reader, project_id = self.ctx.reader, self.ctx.project_id
-        changes = await off_loop(reader.run_changes, project_id, self.run_id, self.cursor, upto)
+        await self.feeds.catch_up(self.feed, upto)
+        items = self.feed.between(self.cursor, upto)
         self.cursor = upto
-        return await self._updates(changes)
-
-    async def _updates(self, changes: RunChanges) -> list[RunEventUpdate]:
-        reader, project_id = self.ctx.reader, self.ctx.project_id
-        timeline = None
-        summary = None
-        if changes.spans:
-            summary = await self.summary()
-            timelines = await off_loop(reader.run_timelines, project_id, [self.run_id])
-            timeline = timelines.get(self.run_id)
-        view = build_view(timeline, summary)
-        updates: list[tuple[int, int, RunEventUpdate]] = []
-        for order, (seq, stored) in enumerate(changes.spans):
-            span = view.by_id.get(stored.span_id, stored)
-            created = span.span_id not in self.shown
-            self.shown.add(span.span_id)
+        updates: list[RunEventUpdate] = []
+        for item in items:
+            if item.event is None:
+                updates.append(
+                    RunEventUpdate(
+                        type=RunEventType.OUTPUT_CHUNK, sequence=Long(item.seq), chunk=item.chunk
+                    )
+                )
+                continue
+            created = item.span_id not in self.shown
+            self.shown.add(item.span_id)
             kind = RunEventType.EVENT_CREATED if created else RunEventType.EVENT_UPDATED
-            update = RunEventUpdate(type=kind, sequence=Long(seq), event=event_of(span, view))
-            updates.append((seq, order, update))
-        for order, (seq, log) in enumerate(changes.logs, start=len(updates)):
-            if log.stream not in STREAMS:
-                continue  # GenAI events show in the event they belong to
-            chunk = OutputChunk(
-                event_id=strawberry.ID(event_id(log.span_id)),
-                stream=log.stream,
-                text=chunk_text(log),
-                seq=Long(log.seq),
-            )
-            update = RunEventUpdate(type=RunEventType.OUTPUT_CHUNK, sequence=Long(seq), chunk=chunk)
-            updates.append((seq, order, update))
-        updates.sort(key=lambda item: (item[0], item[1]))
-        return [update for _, _, update in updates]
+            updates.append(RunEventUpdate(type=kind, sequence=Long(item.seq), event=item.event))
+        return updates
 
 
 @strawberry.type
@@ -198,9 +180,13 @@ class Subscription:
     ) -> AsyncGenerator[RunEventUpdate, None]:
         if after_sequence is not None and after_sequence < 0:
             raise bad_request("`afterSequence` must be >= 0")
-        stream = _RunStream(info, str(run_id), after_sequence or 0)
         bus = _bus(info)
-        async with bus.subscribe(info.context.project_id, str(run_id)) as subscription:
+        feeds = live_feeds(info.context.reader, bus, info.context.project_id)
+        async with (
+            bus.subscribe(info.context.project_id, str(run_id)) as subscription,
+            feeds.follow(str(run_id)) as feed,
+        ):
+            stream = _RunStream(feeds, feed, after_sequence or 0)
             for update in await stream.read_to(subscription.start_seq):
                 yield update
             summary = await stream.summary()

@@ -10,6 +10,7 @@ from __future__ import annotations
 SPANS = "runlens.spans"
 LOGS = "runlens.logs"
 RUN_SUMMARIES = "runlens.run_summaries"
+CONTROL_COMMANDS = "runlens.control_commands"
 
 SESSION_SETTINGS: dict[str, str | int] = {
     # Safe: no table's partition key changes between versions of a row.
@@ -81,7 +82,9 @@ _SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_
 
 # Recompute the summaries of the given runs from their deduplicated spans.
 # Root span = empty parent. A run is running until a root span has ended, then failed if an
-# ended root errored, else completed. Tokens, cost and unpriced calls are summed over LLM calls,
+# ended root errored, else completed; an applied terminate command makes it terminated whatever
+# its spans say (reason in status_reason, ended when the command applied unless a root ended).
+# Tokens, cost and unpriced calls are summed over LLM calls,
 # counting the spans that share a non-empty response_id once (`counted`). Aliases in the
 # aggregate never reuse a column name (ClickHouse would resolve the alias inside aggregates).
 RECOMPUTE_SUMMARIES = f"""INSERT INTO {_SUMMARY_TARGET}
@@ -92,13 +95,17 @@ SELECT
     multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name, a.a_service),
     multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id, a.a_service),
     a.a_name,
-    multiIf(a.a_roots_ended = 0, 'running', a.a_roots_failed > 0, 'failed', 'completed'),
-    '',
+    multiIf(t.t_terminated = 1, 'terminated', a.a_roots_ended = 0, 'running',
+            a.a_roots_failed > 0, 'failed', 'completed'),
+    if(t.t_terminated = 1, t.t_reason, ''),
     fromUnixTimestamp64Nano(a.a_start_ns, 'UTC'),
-    fromUnixTimestamp64Nano(if(a.a_roots_ended = 0, 0, a.a_end_ns), 'UTC'),
+    fromUnixTimestamp64Nano(multiIf(a.a_roots_ended > 0, a.a_end_ns,
+                                    t.t_terminated = 1, t.t_at_ns, 0), 'UTC'),
     fromUnixTimestamp64Nano(greatest(a.a_activity_ns, {{now_ns:Int64}}), 'UTC'),
-    if(a.a_roots_ended = 0 OR a.a_end_ns < a.a_start_ns, 0,
-       intDiv(a.a_end_ns - a.a_start_ns, 1000000)),
+    if(multiIf(a.a_roots_ended > 0, a.a_end_ns, t.t_terminated = 1, t.t_at_ns, 0)
+           < a.a_start_ns, 0,
+       intDiv(multiIf(a.a_roots_ended > 0, a.a_end_ns, t.t_terminated = 1, t.t_at_ns, 0)
+              - a.a_start_ns, 1000000)),
     a.a_spans,
     a.a_actions,
     a.a_actions_ok,
@@ -168,7 +175,16 @@ INNER JOIN
 (
     SELECT t.1 AS project_id, t.2 AS run_id, t.3 AS first_seen_us
     FROM (SELECT arrayJoin({{first_seen:Array(Tuple(String, String, Int64))}}) AS t)
-) AS k ON a.project_id = k.project_id AND a.run_id = k.run_id"""
+) AS k ON a.project_id = k.project_id AND a.run_id = k.run_id
+LEFT JOIN
+(
+    SELECT project_id, run_id, 1 AS t_terminated,
+        argMax(JSONExtractString(payload, 'reason'), updated_at) AS t_reason,
+        max(toUnixTimestamp64Nano(updated_at)) AS t_at_ns
+    FROM {CONTROL_COMMANDS} FINAL
+    WHERE {_KEYS_FILTER} AND kind = 'terminate' AND state = 'applied'
+    GROUP BY project_id, run_id
+) AS t ON a.project_id = t.project_id AND a.run_id = t.run_id"""
 
 # Runs still running whose last activity is older than the cutoff.
 LOST_RUNS = f"""SELECT project_id, run_id

@@ -8,7 +8,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from runlens.semconv import keys
-from runlens.storage.clickhouse.queries import RUN_SUMMARIES, SPANS, SUMMARY_COLUMNS
+from runlens.storage.clickhouse.queries import (
+    CONTROL_COMMANDS,
+    RUN_SUMMARIES,
+    SPANS,
+    SUMMARY_COLUMNS,
+)
 from runlens.storage.clickhouse.rows import summary_from_row
 from runlens.storage.contract import (
     AgentStats,
@@ -152,9 +157,11 @@ WHERE {where}"""
 
 
 # Blocked actions and budget attributes come from the spans of the window, read without FINAL
-# (uniqExact over span ids counts each span once) and only where such a value is set.
+# (uniqExact over span ids counts each span once) and only where such a value is set;
+# interventions from the project's terminate and steer commands that were not rejected.
 _INTERCEPTS = f"""SELECT {SUMMARY_COLUMNS},
     ifNull(b.b_blocked, 0) AS blocked_actions,
+    ifNull(c.c_interventions, 0) AS interventions,
     coalesce(b.b_budget,
              if(indexOf({{budget_agents:Array(String)}}, agent_id) > 0,
                 arrayElement({{budget_values:Array(Float64)}},
@@ -173,11 +180,19 @@ LEFT JOIN
       AND (outcome = 'blocked' OR mapContains(attributes, '{keys.RUNLENS_BUDGET_USD}'))
     GROUP BY run_id
 ) AS b ON s.run_id = b.b_run_id
+LEFT JOIN
+(
+    SELECT run_id AS c_run_id, toUInt64(count()) AS c_interventions
+    FROM {CONTROL_COMMANDS} FINAL
+    WHERE project_id = {{project_id:String}} AND kind IN ('terminate', 'steer')
+      AND state != 'rejected'
+    GROUP BY run_id
+) AS c ON s.run_id = c.c_run_id
 WHERE project_id = {{project_id:String}} AND {{where}}
   AND (status = 'failed'
        OR (budget_usd IS NOT NULL AND cost_usd > budget_usd)
-       OR (blocked_actions > 0 AND action_count > 0
-           AND blocked_actions / action_count >= {{threshold:Float64}}))
+       OR (blocked_actions + interventions > 0 AND action_count > 0
+           AND (blocked_actions + interventions) / action_count >= {{threshold:Float64}}))
 ORDER BY started_at DESC, run_id DESC
 LIMIT {{limit:UInt32}}"""
 
@@ -203,6 +218,7 @@ def intercepts(select: Select, query: InterceptQuery) -> list[InterceptCandidate
             summary=summary_from_row(row),
             blocked_actions=int(row["blocked_actions"]),
             budget_usd=None if row["budget_usd"] is None else float(row["budget_usd"]),
+            interventions=int(row["interventions"]),
         )
         for row in select(sql, params)
     ]

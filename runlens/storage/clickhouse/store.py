@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -21,8 +21,8 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.storage.clickhouse import commands, registry, timeline
 from runlens.storage.clickhouse import queries as q
-from runlens.storage.clickhouse import registry, timeline
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.migrate import migrate
 from runlens.storage.clickhouse.rows import (
@@ -33,6 +33,7 @@ from runlens.storage.clickhouse.rows import (
     to_rows,
 )
 from runlens.storage.clickhouse.summaries import RunMemo, RunMemory, plan
+from runlens.storage.commands import CommandKind, CommandState, ControlCommand
 from runlens.storage.contract import (
     LOST_REASON,
     AgentStats,
@@ -389,6 +390,33 @@ class ClickHouseStore:
         self, project_id: str, run_id: str, after_seq: int, upto_seq: int
     ) -> RunChanges:
         return timeline.run_changes(self._select, project_id, run_id, after_seq, upto_seq)
+
+    def runs_changes(
+        self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
+    ) -> dict[str, RunChanges]:
+        return timeline.runs_changes(self._select, project_id, run_ids, after_seq, upto_seq)
+
+    # -- CommandStore (SQL in commands.py) --------------------------------------------------
+
+    def save_command(self, command: ControlCommand) -> ControlCommand:
+        stored = replace(command, updated_at_us=self._next_version())
+        with translated():
+            params = commands.insert_params(stored)
+            self._client().command(commands.INSERT_COMMAND, parameters=params)
+        return stored
+
+    def run_commands(
+        self, project_id: str, run_ids: Sequence[str]
+    ) -> dict[str, list[ControlCommand]]:
+        return commands.run_commands(self._select, project_id, run_ids)
+
+    def command(self, project_id: str, command_id: str) -> ControlCommand | None:
+        return commands.command(self._select, project_id, command_id)
+
+    def commands_in_states(
+        self, project_id: str, kind: CommandKind, states: Sequence[CommandState]
+    ) -> list[ControlCommand]:
+        return commands.commands_in_states(self._select, project_id, kind, states)
 
     def _select(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with translated():

@@ -56,6 +56,9 @@ class CriticalIntercept:
     reasons: list[InterceptReason]
     blocked_actions: int
     budget_usd: float | None
+    interventions: int = strawberry.field(
+        default=0, description="Terminate and steer commands sent to the run (not rejected)."
+    )
 
 
 @strawberry.type

@@ -22,7 +22,9 @@ from runlens.api.graphql.types.common import (
     timestamp,
     tokens,
 )
+from runlens.api.graphql.types.control import ControlCommand
 from runlens.api.graphql.types.events import Event, EventKind, EventOutcome, EventStatus
+from runlens.control.service import is_intervention
 from runlens.storage.contract import RunStatus as StoredStatus
 from runlens.storage.contract import RunSummary
 
@@ -142,6 +144,19 @@ class Run:
         return ErrorDetail.of(
             explain_error(s.error_type, s.error_message, status_reason=s.status_reason)
         )
+
+    @strawberry.field(description="Control commands sent to the run, oldest first.")
+    async def commands(self, info: strawberry.Info[Context, None]) -> list[ControlCommand]:
+        found = await info.context.commands.load(self.summary.run_id)
+        return [ControlCommand(command=c) for c in found]
+
+    @strawberry.field(
+        description="Terminate and steer commands sent to the run while it ran (rejected ones "
+        "do not count)."
+    )
+    async def interventions(self, info: strawberry.Info[Context, None]) -> int:
+        found = await info.context.commands.load(self.summary.run_id)
+        return sum(1 for c in found if is_intervention(c))
 
     @strawberry.field(description="The run's events in sequence order, filtered.")
     async def events(
