@@ -275,6 +275,12 @@ def _rows(name: str, body: dict[str, Any]) -> int:
     return 1
 
 
+def other_run_ids(manifest: Manifest, calls: int, warmup: int) -> list[str]:
+    """The runs of the payload timeline: other runs than the light one, no run read twice."""
+    ids = manifest.sample_run_ids
+    return ids[calls + warmup :] + ids[:calls]
+
+
 def probes(manifest: Manifest, calls: int, warmup: int) -> list[Probe]:
     ids = manifest.sample_run_ids
     if len(ids) < calls + warmup:
@@ -284,8 +290,7 @@ def probes(manifest: Manifest, calls: int, warmup: int) -> list[Probe]:
     def run_id(i: int, is_warm: bool) -> dict[str, Any]:
         return {"id": warm[i % len(warm)] if is_warm else measured[i]}
 
-    # the payload variant reads other runs than the light one: no run is read twice
-    other = ids[calls + warmup :] + ids[:calls]
+    other = other_run_ids(manifest, calls, warmup)
 
     def other_id(i: int, is_warm: bool) -> dict[str, Any]:
         return {"id": warm[-1 - i % len(warm)] if is_warm else other[i % len(other)]}
@@ -301,7 +306,7 @@ def probes(manifest: Manifest, calls: int, warmup: int) -> list[Probe]:
     return [
         Probe("GET /healthz (no DB)", "", lambda i, w: {}, None, "", lambda body: None),
         Probe("timeline light", TIMELINE_LIGHT, run_id, 20, "timeline", _timeline_check),
-        Probe("timeline + payloads", TIMELINE_PAYLOADS, other_id, 20, "timeline",
+        Probe("timeline + payloads", TIMELINE_PAYLOADS, other_id, 20, "timeline + payloads",
               _timeline_check),
         Probe("runs newest 50", RUNS, lambda i, w: {}, 50, "runs newest 50", _edges("runs", 50)),
         Probe("runs filtered", RUNS, lambda i, w: filtered, 50, "runs filtered",
@@ -403,8 +408,8 @@ def render(manifest: Manifest, figures: Figures, plan: list[Probe], busy: float,
     lines += [
         "",
         "targets apply to the HTTP p95; 'store' = the same reads called on ClickHouseStore "
-        "in-process (no HTTP/GraphQL), after the server stopped; both timelines read the "
-        "same SQL (payloads included)",
+        "in-process (no HTTP/GraphQL), after the server stopped; timeline = summary, then "
+        "spans without payloads; + payloads = summary, then spans and logs concurrently",
         f"server RSS after the run {figures.rss_mb:,.0f} MB (peak {figures.hwm_mb:,.0f} MB); "
         f"no app-level cache in runlens; ClickHouse query cache use_query_cache="
         f"{load.get('query_cache', '?')} (off), its mark cache and the OS page cache are warm",
@@ -457,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             dsn=f"chdb://{data_dir / STORE_DIR}",
             project_id=PROJECT,
             run_ids=manifest.sample_run_ids[: args.calls],
+            other_ids=other_run_ids(manifest, args.calls, args.warmup),
             warmup_ids=manifest.sample_run_ids[args.calls : args.calls + args.warmup],
             top_agent=manifest.top_agent,
             min_cost_usd=_MIN_COST_USD,

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 _DAY_NS = 86_400 * 1_000_000_000
+# The span fields of the benchmark's timeline queries (runlens.api.graphql.selection).
+LIGHT_FIELDS = frozenset({"parent_span_id", "name", "end_time_unix_nano", "cost_usd"})
+PAYLOAD_FIELDS = frozenset({"input", "output", "trace_id"})
 
 
 @dataclass(frozen=True, slots=True)
 class StorePlan:
     dsn: str
     project_id: str
-    run_ids: list[str]  # one per timed call (timelines)
+    run_ids: list[str]  # one per timed call (light timelines)
+    other_ids: list[str]  # the runs of the timelines with payloads
     warmup_ids: list[str]
     top_agent: str
     min_cost_usd: float
@@ -49,15 +53,22 @@ def time_store(plan: StorePlan) -> dict[str, list[float]]:
             project_id=plan.project_id, limit=51, started_after_unix_nano=now - 7 * _DAY_NS
         )
 
-        def timeline(run_id: str) -> Any:
-            # what the `run(id) { events }` resolvers read: the summary, then spans and logs
-            store.run_summaries(plan.project_id, [run_id])
-            return store.run_timelines(plan.project_id, [run_id])
+        def timeline(run_id: str, payloads: bool) -> Any:
+            # what the `run(id) { events }` resolvers read: the summary, then within its time
+            # bounds the span fields the query shows (and, with input/output, the logs at once)
+            fields = LIGHT_FIELDS | PAYLOAD_FIELDS if payloads else LIGHT_FIELDS
+            summaries = store.run_summaries(plan.project_id, [run_id])
+            return store.run_timelines(plan.project_id, [run_id], summaries, fields, payloads)
+
+        def run_id(i: int, warm: bool, payloads: bool) -> str:
+            if warm:
+                ids = plan.warmup_ids
+                return ids[-1 - i % len(ids)] if payloads else ids[i % len(ids)]
+            return plan.other_ids[i % len(plan.other_ids)] if payloads else plan.run_ids[i]
 
         reads: dict[str, Callable[[int, bool], Any]] = {
-            "timeline": lambda i, warm: timeline(
-                plan.warmup_ids[i % len(plan.warmup_ids)] if warm else plan.run_ids[i]
-            ),
+            "timeline": lambda i, warm: timeline(run_id(i, warm, False), False),
+            "timeline + payloads": lambda i, warm: timeline(run_id(i, warm, True), True),
             "runs newest 50": lambda i, warm: store.runs_page(newest),
             "runs filtered": lambda i, warm: store.runs_page(filtered),
             "criticalIntercepts": lambda i, warm: store.intercepts(intercepts),

@@ -75,6 +75,12 @@ def _serve(overrides: dict[str, Any]) -> int:
     except ValidationError as exc:
         print(f"runlens: invalid setting: {exc}", file=sys.stderr)
         return 2
+    from runlens.storage.clickhouse.store import chdb_path
+
+    if chdb_path(settings.clickhouse_url) is not None:
+        from runlens.storage.clickhouse.embedded import tune_embedded_process
+
+        tune_embedded_process()  # before chDB loads: it reads its allocator options once
     from runlens.serve import Server
 
     server = Server(settings)

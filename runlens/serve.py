@@ -85,7 +85,8 @@ class Server:
             after_refresh=budgets.check if s.agent_budgets_usd else None,
         )
         pipeline.start()
-        ingest = Ingest(pipeline, PriceTable.load(s.price_table), s.write_timeout_s)
+        prices = PriceTable.load(s.price_table)
+        ingest = Ingest(pipeline, prices, s.write_timeout_s)
         limits = DecodeLimits(max_attribute_bytes=s.max_attribute_bytes)
         self._grpc, grpc_port = build_grpc_server(
             ingest,
@@ -107,6 +108,7 @@ class Server:
                 project_id=s.project,
                 agent_budgets_usd=dict(s.agent_budgets_usd),
                 intervention_threshold=s.intervention_threshold,
+                prices=prices,
             ),
             bus=self.bus,
             control=control,

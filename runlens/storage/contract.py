@@ -20,7 +20,7 @@ A `SpanReader` only ever returns data of the project it is asked about.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -274,9 +274,19 @@ class RunRegistryReader(Protocol):
 
 
 class TimelineReader(Protocol):
-    def run_timelines(self, project_id: str, run_ids: Sequence[str]) -> dict[str, RunTimeline]:
+    def run_timelines(
+        self,
+        project_id: str,
+        run_ids: Sequence[str],
+        summaries: Sequence[RunSummary] = (),
+        fields: Collection[str] | None = None,
+        logs: bool = True,
+    ) -> dict[str, RunTimeline]:
         """The timelines of the given runs (two queries whatever their number); runs with
-        nothing stored are absent."""
+        nothing stored are absent. `summaries` (of these runs, when known) bound the reads in
+        time. With `fields` (SpanRecord field names) only those are read, the others keep their
+        defaults (the key, kind, status and start time are always read); without `logs` no log
+        record is read (one query)."""
         ...
 
 

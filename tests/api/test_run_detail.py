@@ -307,3 +307,41 @@ def test_unknown_run_is_null_with_not_found(gql: GraphQL, server: Endpoints) -> 
     [error] = body["errors"]
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert error["path"] == ["run"] and "no-such-run" in error["message"]
+
+
+LIGHT_EVENTS = """
+query ($id: ID!, $outcomes: [EventOutcome!]) {
+  run(id: $id) {
+    events(outcomes: $outcomes) {
+      totalCount
+      edges { cursor node {
+        __typename id spanId parentId sequence kind name status outcome startedAt endedAt
+        durationMs costUsd error { type message }
+        ... on LlmCall { model provider temperature topP maxTokens tokens { input total } }
+        ... on ToolExecution { toolName callId }
+      } }
+    }
+  }
+}"""
+
+CONTENT_EVENTS = LIGHT_EVENTS.replace("costUsd error", "costUsd input output error")
+
+
+@pytest.mark.parametrize("query", [LIGHT_EVENTS, CONTENT_EVENTS])
+@pytest.mark.parametrize("outcomes", [None, ["BLOCKED"]])
+def test_narrow_reads_show_what_full_reads_show(
+    gql: GraphQL, rich: dict[str, str], query: str, outcomes: list[str] | None
+) -> None:
+    # Without payload fields only some span columns (and no log records) are read: every
+    # field they show is the same as in a selection that reads everything.
+    narrow = gql(query, id=rich["run"], outcomes=outcomes)["run"]["events"]
+    full = gql(query.replace("cursor node {", "cursor node { attributes"), id=rich["run"],
+               outcomes=outcomes)["run"]["events"]  # fmt: skip
+    for edge in full["edges"]:
+        del edge["node"]["attributes"]
+    assert narrow == full
+    assert narrow["totalCount"] == (1 if outcomes else 9)
+    if query is CONTENT_EVENTS and not outcomes:
+        by_span = {n["spanId"]: n for n in nodes(narrow)}
+        assert by_span[rich["llm2"]]["output"]
+        assert by_span[rich["summarize"]]["output"]

@@ -60,3 +60,14 @@ def test_every_table_exists_with_its_retention(sql: Client) -> None:
         assert "toIntervalDay(90)" in ddl or "INTERVAL 90 DAY" in ddl
     assert "idx_run_id" in tables["spans"][2]
     assert "ttl_only_drop_parts = 1" in tables["spans"][2]
+
+
+def test_wide_tables_merge_vertically(sql: Client) -> None:
+    rows = sql.query(
+        "SELECT name, create_table_query FROM system.tables "
+        "WHERE database = 'runlens' AND name IN ('spans', 'logs')"
+    ).result_rows
+
+    assert len(rows) == 2
+    for _, ddl in rows:
+        assert "vertical_merge_algorithm_min_rows_to_activate = 1" in ddl

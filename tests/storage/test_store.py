@@ -407,3 +407,27 @@ def _summary_rows(sql: Client, project_id: str, run_id: str) -> int:
         parameters={"p": project_id, "r": run_id},
     ).result_rows
     return int(rows[0][0])
+
+
+def test_timelines_are_bounded_by_the_summary_but_miss_no_late_span(
+    store: ClickHouseStore, project_id: str
+) -> None:
+    # A completed run, then a span arriving days later that starts days after the run's last
+    # activity: before its refresh and after it, the timeline shows it.
+    write(store, [root(project_id, "run-b", start_time_unix_nano=T0,
+                      end_time_unix_nano=T0 + SECOND)], [])  # fmt: skip
+    late_start = T0 + 5 * 86_400 * SECOND
+    store.write([llm(project_id, "run-b", "late", start_time_unix_nano=late_start,
+                     end_time_unix_nano=late_start + SECOND)], [])  # fmt: skip
+    before = store.run_summaries(project_id, ["run-b"])
+    assert before[0].status == RunStatus.COMPLETED and before[0].span_count == 1
+
+    unrefreshed = store.run_timelines(project_id, ["run-b"], before)
+    store.refresh_runs([RunKey(project_id, "run-b")])
+    after = store.run_summaries(project_id, ["run-b"])
+    refreshed = store.run_timelines(project_id, ["run-b"], after, fields={"name"}, logs=False)
+
+    assert [s.span_id for s in unrefreshed["run-b"].spans][-1] == "late"
+    assert len(refreshed["run-b"].spans) == 2
+    narrow = refreshed["run-b"].spans[-1]
+    assert narrow.span_id == "late" and narrow.name and narrow.input == ""

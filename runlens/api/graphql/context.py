@@ -13,6 +13,7 @@ from strawberry.fastapi import BaseContext
 from runlens.api.graphql.loaders import Loaders, off_loop
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
+from runlens.semconv.pricing import PriceTable
 from runlens.storage.commands import ControlCommand
 from runlens.storage.contract import ApiReader
 
@@ -25,6 +26,7 @@ class ApiOptions:
     agent_budgets_usd: Mapping[str, float] = field(default_factory=dict)
     intervention_threshold: float = 0.3  # blocked actions / actions that make an intercept
     max_query_depth: int = 12
+    prices: PriceTable | None = None  # reprices compared runs; None: the bundled table
 
 
 class Context(BaseContext):

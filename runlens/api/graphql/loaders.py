@@ -1,7 +1,8 @@
 """Per-request DataLoaders: whatever a query asks about many runs is read in one batch.
 
 A page of runs costs one query (plus one for `totalCount`); the runs' timelines two more
-(spans, logs), their agents' run counts one more, whatever the page size.
+(spans, logs, at once; only the span columns the selection shows, and no logs unless it shows
+an event's content), their agents' run counts one more, whatever the page size.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from runlens.api.graphql.errors import ApiError, ErrorCode
+from runlens.api.graphql.selection import FULL_READ, EventRead
 from runlens.api.graphql.timeline import TimelineView, build_view
 from runlens.storage.contract import AgentStats, ApiReader, RunSummary, StorageError
 
@@ -32,7 +34,7 @@ class Loaders:
         self._reader = reader
         self._project_id = project_id
         self.summaries = DataLoader[str, RunSummary | None](load_fn=self._load_summaries)
-        self.timelines = DataLoader[str, TimelineView](load_fn=self._load_timelines)
+        self._timelines: dict[EventRead, DataLoader[str, TimelineView]] = {}
         self.agents = DataLoader[str, AgentStats | None](load_fn=self._load_agents)
 
     def prime_summaries(self, summaries: Sequence[RunSummary]) -> None:
@@ -43,9 +45,29 @@ class Loaders:
         by_id = {s.run_id: s for s in found}
         return [by_id.get(run_id) for run_id in run_ids]
 
-    async def _load_timelines(self, run_ids: list[str]) -> list[TimelineView]:
+    @property
+    def timelines(self) -> DataLoader[str, TimelineView]:
+        """Timelines with every span field and the log records."""
+        return self.timelines_for(FULL_READ)
+
+    def timelines_for(self, read: EventRead) -> DataLoader[str, TimelineView]:
+        """Timelines read as `read` says (one loader, so one batch, per kind of read)."""
+        loader = self._timelines.get(read)
+        if loader is None:
+
+            async def load(run_ids: list[str]) -> list[TimelineView]:
+                return await self._load_timelines(run_ids, read)
+
+            loader = self._timelines[read] = DataLoader[str, TimelineView](load_fn=load)
+        return loader
+
+    async def _load_timelines(self, run_ids: list[str], read: EventRead) -> list[TimelineView]:
+        # The summaries (usually loaded already by the run itself) bound the reads in time.
         summaries = await self.summaries.load_many(run_ids)
-        timelines = await off_loop(self._reader.run_timelines, self._project_id, run_ids)
+        known = [s for s in summaries if s is not None]
+        timelines = await off_loop(
+            self._reader.run_timelines, self._project_id, run_ids, known, read.fields, read.logs
+        )
         return [
             build_view(timelines.get(run_id), summary)
             for run_id, summary in zip(run_ids, summaries, strict=True)

@@ -1,6 +1,7 @@
 # mypy: disable-error-code="untyped-decorator"
 # (strawberry.field(description=...) is typed as returning Any)
-"""The root `Query`: run registry, run detail, agents, project totals, critical intercepts."""
+"""The root `Query`: run registry, run detail, agents, project totals, critical intercepts
+(replay and determinism analysis come from `analysis.AnalysisQuery`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 
 import strawberry
 
+from runlens.api.graphql.analysis import AnalysisQuery
 from runlens.api.graphql.context import Context
 from runlens.api.graphql.errors import bad_request, not_found
 from runlens.api.graphql.intercepts import reasons_of
@@ -83,7 +85,7 @@ def _sort_value(summary: contract.RunSummary, field: RunSortField) -> int | floa
 
 
 @strawberry.type
-class Query:
+class Query(AnalysisQuery):
     @strawberry.field(description="The project's runs, newest first unless sorted otherwise.")
     async def runs(
         self,

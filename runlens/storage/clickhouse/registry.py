@@ -4,7 +4,9 @@ the runs that need attention. Every statement binds `project_id` and its values 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from runlens.semconv import keys
@@ -75,7 +77,31 @@ def _after(
     return f"({column}, run_id) {op} ({value}, {{after_run:String}})", params
 
 
-def runs_page(select: Select, query: RunQuery) -> list[RunSummary]:
+# Newest first without a narrow filter, a page is read from the last day first, then the last
+# week, the last month, and only then from everything: with N rows whose started_at is at or
+# after T, no other run can be newer than them, so the page is exact, and the window turns
+# the read into a key range of first_seen_at days instead of a scan of the project.
+_WALK_BACK_NS = tuple(days * 86_400 * 1_000_000_000 for days in (1, 7, 30))
+
+
+def runs_page(select: Select, query: RunQuery, now_ns: int | None = None) -> list[RunSummary]:
+    sparse = query.statuses or query.min_cost_usd is not None or query.agent_id or query.search
+    if query.sort is RunSortField.STARTED_AT and query.descending and not sparse:
+        newest = int(query.after.value) if query.after is not None else now_ns or time.time_ns()
+        for back_ns in _WALK_BACK_NS:
+            since_ns = newest - back_ns
+            if (
+                query.started_after_unix_nano is not None
+                and since_ns <= query.started_after_unix_nano
+            ):
+                break
+            page = _page(select, replace(query, started_after_unix_nano=since_ns))
+            if len(page) >= query.limit:
+                return page
+    return _page(select, query)
+
+
+def _page(select: Select, query: RunQuery) -> list[RunSummary]:
     where, params = _filters(query)
     if query.after is not None:
         condition, extra = _after(query.after, query.sort, query.descending)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -376,8 +376,25 @@ class ClickHouseStore:
     def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
         return registry.intercepts(self._select, query)
 
-    def run_timelines(self, project_id: str, run_ids: Sequence[str]) -> dict[str, RunTimeline]:
-        return timeline.run_timelines(self._select, project_id, run_ids)
+    def run_timelines(
+        self,
+        project_id: str,
+        run_ids: Sequence[str],
+        summaries: Sequence[RunSummary] = (),
+        fields: Collection[str] | None = None,
+        logs: bool = True,
+    ) -> dict[str, RunTimeline]:
+        known = {s.run_id: s for s in summaries if s.project_id == project_id}
+        with self._lock:
+            unrefreshed = {
+                run_id: self._unrefreshed[key]
+                for run_id in run_ids
+                if (key := RunKey(project_id, run_id)) in self._unrefreshed
+            }
+        bounds = timeline.time_bounds(run_ids, known, unrefreshed)
+        return timeline.run_timelines(
+            self._select, project_id, run_ids, fields=fields, logs=logs, bounds=bounds
+        )
 
     def run_actions(
         self, project_id: str, run_ids: Sequence[str], payloads: bool

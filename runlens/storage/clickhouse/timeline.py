@@ -1,27 +1,160 @@
-"""A run's timeline: its spans (payloads included) and its log records, for several runs in
-two key-bounded reads under FINAL; and the actions of several runs, as an export reads them."""
+"""A run's timeline: its spans (all columns, or only those asked for) and its log records, for
+several runs in two key- and time-bounded reads under FINAL, run concurrently; and the actions
+of several runs, as an export reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS
 from runlens.storage.clickhouse.registry import Select
 from runlens.storage.clickhouse.rows import from_row, log_from_row
-from runlens.storage.contract import RunChanges, RunTimeline
+from runlens.storage.clickhouse.summaries import LOWER_BOUND_SLACK_NS
+from runlens.storage.contract import RunChanges, RunStatus, RunSummary, RunTimeline
 
 _KEYS = "project_id = {project_id:String} AND run_id IN {run_ids:Array(String)}"
 
+# Time bounds of a timeline read, from the runs' summaries: a run's records lie between its
+# `started_at` and its `last_activity_at` as of its last refresh. The margin (a day, the
+# recompute's own slack) covers clock skew and records stored after that refresh with times
+# just outside it; a running run is bounded from below only (its next spans are still to
+# come, and its root span, which starts first, arrives last), and a run without a summary, or
+# with records written but not refreshed yet, is not bounded at all. With day partitions the
+# bounds let a read skip all but ~3 days instead of visiting every part.
+TIME_MARGIN_NS = LOWER_BOUND_SLACK_NS
+_NO_BOUNDS = (0, 2**63 - 1)
+
+
+def time_bounds(
+    run_ids: Sequence[str],
+    summaries: Mapping[str, RunSummary],
+    unrefreshed: Mapping[str, int] | None = None,
+) -> tuple[int, int]:
+    """`(lower, upper)` in ns over the given runs' records; unbounded when one is unknown.
+    `unrefreshed` maps runs written since their last refresh to the earliest start written."""
+    lower, upper = _NO_BOUNDS[1], 0
+    for run_id in run_ids:
+        summary = summaries.get(run_id)
+        if summary is None or not summary.started_at_unix_nano:
+            return _NO_BOUNDS
+        start = summary.started_at_unix_nano
+        if unrefreshed is not None and run_id in unrefreshed:
+            start = min(start, unrefreshed[run_id])
+            end = _NO_BOUNDS[1]
+        elif summary.status is RunStatus.RUNNING:
+            end = _NO_BOUNDS[1]
+        else:
+            end = max(summary.last_activity_unix_nano, summary.ended_at_unix_nano)
+            end = min(end + TIME_MARGIN_NS, _NO_BOUNDS[1])
+        lower = min(lower, max(start - TIME_MARGIN_NS, 0))
+        upper = max(upper, end)
+    return (lower, upper) if run_ids else _NO_BOUNDS
+
+
+def _bounded(column: str) -> str:
+    return f"""{column} >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')
+  AND {column} <= fromUnixTimestamp64Nano({{upper_ns:Int64}}, 'UTC')"""
+
+
 TIMELINE_SPANS = f"""SELECT {SPAN_COLUMNS}
 FROM {SPANS} FINAL
-WHERE {_KEYS}
+WHERE {_KEYS} AND {_bounded("start_time")}
 ORDER BY run_id, start_time, span_id"""
+
+# A narrower read: the outer REPLACE puts defaults in the columns not asked for, and
+# ClickHouse skips reading them (unused columns of the subquery). Each column read costs
+# about a millisecond for the granule of a run, payload or not.
+_NARROW_SPANS = f"""SELECT * REPLACE ({{defaults}})
+FROM
+(
+    SELECT {SPAN_COLUMNS}
+    FROM {SPANS} FINAL
+    WHERE {_KEYS} AND {_bounded("start_time")}
+)
+ORDER BY run_id, start_time_unix_nano, span_id"""
+
+_NULL_FLOAT = "CAST(NULL, 'Nullable(Float64)')"
+_NO_MAP = "CAST(map(), 'Map(String, String)')"
+# SpanRecord field -> the columns of SPAN_COLUMNS that fill it, with the value when not read.
+# The key, kind, status and start time are always read (they order and classify events).
+_FIELD_DEFAULTS: dict[str, dict[str, str]] = {
+    "trace_id": {"trace_id": "''"},
+    "parent_span_id": {"parent_span_id": "''"},
+    "name": {"name": "''"},
+    "end_time_unix_nano": {"end_time_unix_nano": "toInt64(0)"},
+    "service_name": {"service_name": "''"},
+    "agent_id": {"agent_id": "''"},
+    "agent_name": {"agent_name": "''"},
+    "conversation_id": {"conversation_id": "''"},
+    "provider": {"provider": "''"},
+    "request_model": {"request_model": "''"},
+    "response_model": {"response_model": "''"},
+    "temperature": {"temperature": _NULL_FLOAT},
+    "top_p": {"top_p": _NULL_FLOAT},
+    "max_tokens": {"max_tokens": "CAST(NULL, 'Nullable(Int64)')"},
+    "stop_reason": {"stop_reason": "''"},
+    "response_id": {"response_id": "''"},
+    "usage": {
+        column: "toUInt64(0)"
+        for column in (
+            "input_tokens",
+            "cached_tokens",
+            "cache_write_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+        )
+    },
+    "cost_usd": {"cost_usd": _NULL_FLOAT},
+    "cost_source": {"cost_source": "'none'"},
+    "price_version": {"price_version": "''"},
+    "input": {"input": "''"},
+    "output": {"output": "''"},
+    "tool_name": {"tool_name": "''"},
+    "tool_call_id": {"tool_call_id": "''"},
+    "tool_calls": {
+        "tool_calls": "CAST([], 'Array(Tuple(id String, name String, arguments String))')"
+    },
+    "error_type": {"error_type": "''"},
+    "error_message": {"error_message": "''"},
+    "outcome": {"outcome": "''"},
+    "replay_of": {"replay_of": "''"},
+    "code_filepath": {"code_filepath": "''"},
+    "code_function": {"code_function": "''"},
+    "code_lineno": {"code_lineno": "toUInt32(0)"},
+    "dialects": {"dialects": "CAST([], 'Array(String)')"},
+    "attributes": {"attributes": _NO_MAP},
+    "resource": {"resource": _NO_MAP},
+    "events": {"events": "''"},
+    "scope_name": {"scope_name": "''"},
+    "truncated": {"truncated": "false"},
+    "binary": {"binary": "false"},
+}
+
+
+def spans_sql(fields: Collection[str] | None) -> str:
+    """The spans read of a timeline filling `fields` of SpanRecord (None: all of them)."""
+    if fields is None:
+        return TIMELINE_SPANS
+    defaults = [
+        f"{value} AS {column}"
+        for field, columns in _FIELD_DEFAULTS.items()
+        if field not in fields
+        for column, value in columns.items()
+    ]
+    if not defaults:
+        return TIMELINE_SPANS
+    return _NARROW_SPANS.replace("{defaults}", ", ".join(defaults))
+
 
 TIMELINE_LOGS = f"""SELECT {LOG_COLUMNS}
 FROM {LOGS} FINAL
-WHERE {_KEYS}
+WHERE {_KEYS} AND {_bounded("time")}
 ORDER BY run_id, time, span_id, stream, seq"""
+
+# The logs read of a timeline runs beside its spans read (each thread has its own connection).
+_PARALLEL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="runlens-timeline")
 
 
 _RUN_SEQ = """project_id = {project_id:String} AND run_id = {run_id:String}
@@ -97,20 +230,38 @@ def runs_changes(
 
 
 def run_timelines(
-    select: Select, project_id: str, run_ids: Sequence[str]
+    select: Select,
+    project_id: str,
+    run_ids: Sequence[str],
+    *,
+    fields: Collection[str] | None = None,
+    logs: bool = True,
+    bounds: tuple[int, int] = _NO_BOUNDS,
 ) -> dict[str, RunTimeline]:
+    """Spans and log records of the runs within `bounds` (ns, inclusive); the spans with only
+    `fields` filled (None: all), the log records only with `logs`. Both reads run at once."""
     if not run_ids:
         return {}
-    params = {"project_id": project_id, "run_ids": sorted(set(run_ids))}
+    params = {
+        "project_id": project_id,
+        "run_ids": sorted(set(run_ids)),
+        "lower_ns": bounds[0],
+        "upper_ns": bounds[1],
+    }
+    log_rows = _PARALLEL.submit(select, TIMELINE_LOGS, params) if logs else None
+    try:
+        span_rows = select(spans_sql(fields), params)
+    finally:
+        found_logs = [] if log_rows is None else log_rows.result()
     spans: dict[str, list[SpanRecord]] = {}
-    for row in select(TIMELINE_SPANS, params):
+    for row in span_rows:
         spans.setdefault(row["run_id"], []).append(from_row(row))
-    logs: dict[str, list[LogRecord]] = {}
-    for row in select(TIMELINE_LOGS, params):
-        logs.setdefault(row["run_id"], []).append(log_from_row(row))
+    records: dict[str, list[LogRecord]] = {}
+    for row in found_logs:
+        records.setdefault(row["run_id"], []).append(log_from_row(row))
     return {
-        run_id: RunTimeline(spans=tuple(spans.get(run_id, ())), logs=tuple(logs.get(run_id, ())))
-        for run_id in sorted(spans.keys() | logs.keys())
+        run_id: RunTimeline(spans=tuple(spans.get(run_id, ())), logs=tuple(records.get(run_id, ())))
+        for run_id in sorted(spans.keys() | records.keys())
     }
 
 

@@ -12,6 +12,7 @@ import strawberry
 from runlens.analysis.error_taxonomy import explain_error
 from runlens.api.graphql.context import Context
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from runlens.api.graphql.selection import event_read
 from runlens.api.graphql.timeline import select_events
 from runlens.api.graphql.types.actions import event_of
 from runlens.api.graphql.types.common import (
@@ -172,7 +173,10 @@ class Run:
     ) -> EventConnection:
         size = page_size(first)
         after_sequence = int(decode_cursor(after, "event")[0]) if after else 0
-        view = await info.context.loaders.timelines.load(self.summary.run_id)
+        read = event_read(
+            info.selected_fields[0].selections, search=bool(search), outcomes=bool(outcomes)
+        )
+        view = await info.context.loaders.timelines_for(read).load(self.summary.run_id)
         matching = select_events(
             view,
             kinds={k.value for k in kinds or ()},
