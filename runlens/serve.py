@@ -86,7 +86,7 @@ class Server:
         )
         pipeline.start()
         prices = PriceTable.load(s.price_table)
-        ingest = Ingest(pipeline, prices, s.write_timeout_s)
+        ingest = Ingest(pipeline, prices, s.write_timeout_s, retention_days=s.retention_days)
         limits = DecodeLimits(max_attribute_bytes=s.max_attribute_bytes)
         self._grpc, grpc_port = build_grpc_server(
             ingest,

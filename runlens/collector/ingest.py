@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -34,14 +35,31 @@ class Invalid(Exception):
 
 
 class Ingest:
-    def __init__(self, pipeline: IngestPipeline, prices: PriceTable, write_timeout_s: float):
+    def __init__(
+        self,
+        pipeline: IngestPipeline,
+        prices: PriceTable,
+        write_timeout_s: float,
+        *,
+        retention_days: int | None = None,
+    ):
         self._pipeline = pipeline
         self._prices = prices
         self._timeout = write_timeout_s
+        self._retention_days = retention_days
 
     def spans(self, raw: list[RawSpan], project_id: str, rejected: int, message: str) -> Accepted:
         records: list[SpanRecord] = []
+        oldest = self._oldest_kept_ns()
         for span in raw:
+            if span.start_time_unix_nano and span.start_time_unix_nano < oldest:
+                # Stored, it would expire at once (TTL): refuse it rather than drop it silently.
+                rejected += 1
+                message = message or (
+                    f"span {span.span_id} starts before the {self._retention_days}-day "
+                    "retention window and would expire at once"
+                )
+                continue
             try:
                 records.append(map_span(span, project_id=project_id, prices=self._prices))
             except Exception:
@@ -62,6 +80,11 @@ class Ingest:
                 message = message or "a log record could not be mapped"
         self._wait(self._submit([], records))
         return Accepted(rejected, message)
+
+    def _oldest_kept_ns(self) -> int:
+        if self._retention_days is None:
+            return 0
+        return time.time_ns() - self._retention_days * 86_400 * 1_000_000_000
 
     def _submit(self, spans: list[SpanRecord], logs: list[LogRecord]) -> Future[WriteResult]:
         try:

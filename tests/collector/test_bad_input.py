@@ -160,3 +160,22 @@ def test_server_is_healthy_after_bad_input(server: Endpoints) -> None:
     health = httpx.get(f"{server.api_url}/healthz")
     assert health.status_code == 200
     assert health.json()["status"] == "ok"
+
+
+def test_spans_older_than_the_retention_are_refused_not_dropped(
+    server: Endpoints, sql: Client
+) -> None:
+    old = span(
+        "ab" * 8, startTimeUnixNano="1577836800000000000", endTimeUnixNano="1577836801000000000"
+    )
+    body = otlp_json(old, span("ac" * 8))
+    response = post(server, json.dumps(body).encode(), "application/json")
+    assert response.status_code == 200
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "1"
+    assert "retention" in partial["errorMessage"]
+    stored = sql.query(
+        "SELECT span_id FROM runlens.spans FINAL WHERE span_id IN {s:Array(String)}",
+        parameters={"s": ["ab" * 8, "ac" * 8]},
+    ).result_rows
+    assert stored == [("ac" * 8,)]
