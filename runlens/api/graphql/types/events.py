@@ -17,19 +17,10 @@ from runlens.api.graphql.context_items import message_text, messages_of, output_
 from runlens.api.graphql.timeline import TimelineView, event_outcome, event_status
 from runlens.api.graphql.types.common import ErrorDetail, timestamp
 from runlens.semconv import keys
-from runlens.semconv.records import SpanRecord, SpanStatus
+from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus
 
-
-@strawberry.enum
-class EventKind(Enum):
-    AGENT = "agent"
-    LLM_CALL = "llm_call"
-    TOOL_EXECUTION = "tool_execution"
-    SUMMARIZATION = "summarization"
-    MESSAGE = "message"
-    RETRIEVAL = "retrieval"
-    EMBEDDING = "embedding"
-    OTHER = "other"
+# The GraphQL enum is the semconv kind itself, so the two can never drift apart.
+strawberry.enum(SpanKind, name="EventKind")
 
 
 @strawberry.enum
@@ -86,8 +77,8 @@ class Event:
         return self.view.sequence[self.span.span_id]
 
     @strawberry.field
-    def kind(self) -> EventKind:
-        return EventKind(self.span.kind.value)
+    def kind(self) -> SpanKind:
+        return self.span.kind
 
     @strawberry.field
     def name(self) -> str:

@@ -24,8 +24,9 @@ from runlens.api.graphql.types.common import (
     tokens,
 )
 from runlens.api.graphql.types.control import ControlCommand
-from runlens.api.graphql.types.events import Event, EventKind, EventOutcome, EventStatus
+from runlens.api.graphql.types.events import Event, EventOutcome, EventStatus
 from runlens.control.service import is_intervention
+from runlens.semconv.records import SpanKind
 from runlens.storage.contract import RunStatus as StoredStatus
 from runlens.storage.contract import RunSummary
 
@@ -164,7 +165,7 @@ class Run:
         self,
         info: strawberry.Info[Context, None],
         *,
-        kinds: list[EventKind] | None = None,
+        kinds: list[SpanKind] | None = None,
         statuses: list[EventStatus] | None = None,
         outcomes: list[EventOutcome] | None = None,
         search: str | None = None,
