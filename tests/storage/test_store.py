@@ -18,7 +18,7 @@ from runlens.semconv.records import (
     TokenUsage,
 )
 from runlens.storage.clickhouse.store import ClickHouseStore
-from runlens.storage.contract import LOST_REASON, RunKey, RunStatus, WriteResult
+from runlens.storage.contract import LOST_REASON, RunKey, RunQuery, RunStatus, WriteResult
 
 from .builders import SECOND, T0, full_span, llm, log, root, span, tool
 
@@ -344,7 +344,8 @@ def test_projects_never_see_each_other(store: ClickHouseStore, project_id: str) 
     assert mine is not None and (mine.name, mine.span_count) == ("mine", 1)
     assert store.run_summary(project_id, "theirs-only") is None
     assert store.run_spans(project_id, "theirs-only") == []
-    assert [r.run_id for r in store.list_runs(project_id)] == ["shared-id"]
+    listed = store.runs_page(RunQuery(project_id=project_id, limit=50))
+    assert [r.run_id for r in listed] == ["shared-id"]
 
 
 def test_list_runs_newest_first(store: ClickHouseStore, project_id: str) -> None:
@@ -354,7 +355,7 @@ def test_list_runs_newest_first(store: ClickHouseStore, project_id: str) -> None
         [],
     )
 
-    runs = store.list_runs(project_id, limit=3)
+    runs = store.runs_page(RunQuery(project_id=project_id, limit=3))
 
     assert [r.run_id for r in runs] == ["run-4", "run-3", "run-2"]
 

@@ -60,12 +60,6 @@ FROM {RUN_SUMMARIES} FINAL
 WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
 LIMIT 1"""
 
-LIST_RUNS = f"""SELECT {SUMMARY_COLUMNS}
-FROM {RUN_SUMMARIES} FINAL
-WHERE project_id = {{project_id:String}}
-ORDER BY started_at DESC, run_id
-LIMIT {{limit:UInt32}}"""
-
 # What the recompute carries forward: first_seen_at (a sorting-key column that must never
 # change) and started_at (the lower time bound of the next recompute).
 PREVIOUS_SUMMARIES = f"""SELECT project_id, run_id,

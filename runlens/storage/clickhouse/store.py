@@ -349,11 +349,6 @@ class ClickHouseStore:
         rows = self._select(q.RUN_LOGS, {"project_id": project_id, "run_id": run_id})
         return [log_from_row(row) for row in rows]
 
-    def list_runs(self, project_id: str, limit: int = 50) -> list[RunSummary]:
-        """The project's most recently started runs, newest first."""
-        rows = self._select(q.LIST_RUNS, {"project_id": project_id, "limit": limit})
-        return [summary_from_row(row) for row in rows]
-
     # -- RunRegistryReader, TimelineReader (SQL in registry.py / timeline.py) ---------------
 
     def runs_page(self, query: RunQuery) -> list[RunSummary]:
