@@ -74,12 +74,17 @@ class Comparison:
         return (len(self.actions) - len(self.divergences)) / len(self.actions)
 
 
+def same_payload(a: str, b: str) -> bool:
+    """Equal once canonical; equal texts are (the common case, decided without parsing)."""
+    return a == b or canonical_text(a) == canonical_text(b)
+
+
 def compare_actions(original: Action, replay: Action, step: int) -> ActionComparison:
     a, b = original.span, replay.span
-    if canonical_text(a.input) != canonical_text(b.input):
+    if not same_payload(a.input, b.input):
         diff = field_diff(parse(a.input), parse(b.input))
         return ActionComparison(step, Verdict.INPUT_MISMATCH, original, replay, tuple(diff))
-    if canonical_text(a.output) != canonical_text(b.output):
+    if not same_payload(a.output, b.output):
         diff = field_diff(parse(a.output), parse(b.output))
         return ActionComparison(step, Verdict.OUTPUT_MISMATCH, original, replay, tuple(diff))
     return ActionComparison(step, Verdict.MATCH, original, replay)

@@ -46,9 +46,25 @@ async def _summary(info: Info, run_id: str) -> RunSummary:
     return summary
 
 
-async def _spans(info: Info, run_id: str) -> list[SpanRecord]:
+# What the analysis reads of a span: all but the resource, the span events and the request
+# parameters. The resource and attribute maps are the costliest columns to turn into Python.
+_FIELDS = frozenset(
+    {
+        "trace_id", "parent_span_id", "name", "end_time_unix_nano", "agent_id", "agent_name",
+        "provider", "request_model", "response_model", "response_id", "usage", "cost_usd",
+        "cost_source", "price_version", "input", "output", "tool_name", "tool_call_id",
+        "tool_calls", "error_type", "error_message", "outcome", "replay_of", "code_filepath",
+        "code_function", "code_lineno", "attributes", "truncated",
+    }
+)  # fmt: skip
+
+
+async def _spans(info: Info, *summaries: RunSummary) -> list[list[SpanRecord]]:
+    """The spans of each run, in one read bounded by the runs' times."""
     ctx = info.context
-    return await off_loop(ctx.reader.run_spans, ctx.project_id, run_id)
+    ids = [s.run_id for s in summaries]
+    found = await off_loop(ctx.reader.run_timelines, ctx.project_id, ids, summaries, _FIELDS, False)
+    return [list(found[run_id].spans) if run_id in found else [] for run_id in ids]
 
 
 async def _candidates(info: Info, summary: RunSummary) -> dict[str, list[SpanRecord]]:
@@ -59,12 +75,12 @@ async def _candidates(info: Info, summary: RunSummary) -> dict[str, list[SpanRec
         statuses=_ENDED,
         agent_id=summary.agent_id,
     )
-    others = [s.run_id for s in await off_loop(ctx.reader.runs_page, query)]
-    others = [run_id for run_id in others if run_id != summary.run_id][:EVIDENCE_RUNS]
+    found = await off_loop(ctx.reader.runs_page, query)
+    others = [s for s in found if s.run_id != summary.run_id][:EVIDENCE_RUNS]
     if not others:
         return {}
-    timelines = await off_loop(ctx.reader.run_timelines, ctx.project_id, others)
-    return {run_id: list(t.spans) for run_id, t in timelines.items()}
+    spans = await _spans(info, *others)
+    return {s.run_id: run for s, run in zip(others, spans, strict=True) if run}
 
 
 @strawberry.type
@@ -76,10 +92,10 @@ class AnalysisQuery:
     async def compare_runs(
         self, info: Info, original_id: strawberry.ID, replay_id: strawberry.ID
     ) -> RunComparison:
-        await asyncio.gather(_summary(info, str(original_id)), _summary(info, str(replay_id)))
-        original, replay = await asyncio.gather(
-            _spans(info, str(original_id)), _spans(info, str(replay_id))
+        summaries = await asyncio.gather(
+            _summary(info, str(original_id)), _summary(info, str(replay_id))
         )
+        original, replay = await _spans(info, *summaries)
         prices = info.context.options.prices or _bundled_prices()
         comparison = await asyncio.to_thread(compare, original, replay, prices)
         return RunComparison.of(str(original_id), str(replay_id), comparison)
@@ -90,7 +106,7 @@ class AnalysisQuery:
     )
     async def simulate_replay(self, info: Info, run_id: strawberry.ID) -> ReplaySimulation:
         summary = await _summary(info, str(run_id))
-        spans = await _spans(info, str(run_id))
+        [spans] = await _spans(info, summary)
         running = summary.status is RunStatus.RUNNING
         return ReplaySimulation.of(str(run_id), simulate(spans, running))
 
@@ -100,8 +116,8 @@ class AnalysisQuery:
     )
     async def determinism_report(self, info: Info, run_id: strawberry.ID) -> DeterminismReport:
         summary = await _summary(info, str(run_id))
-        spans, candidates = await asyncio.gather(
-            _spans(info, str(run_id)), _candidates(info, summary)
+        [spans], candidates = await asyncio.gather(
+            _spans(info, summary), _candidates(info, summary)
         )
         report = await asyncio.to_thread(determinism_report, str(run_id), spans, candidates)
         return DeterminismReport.of(report)
