@@ -13,6 +13,7 @@ from runlens.semconv.events import map_log
 from runlens.semconv.mapping import map_span
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import LogRecord, RawLog, RawSpan, SpanRecord
+from runlens.semconv.redaction import Redactor
 from runlens.storage.contract import PermanentStorageError, WriteResult
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,13 @@ class Ingest:
         write_timeout_s: float,
         *,
         retention_days: int | None = None,
+        redactor: Redactor | None = None,
     ):
         self._pipeline = pipeline
         self._prices = prices
         self._timeout = write_timeout_s
         self._retention_days = retention_days
+        self._redactor = redactor  # None: stored as sent
 
     def spans(self, raw: list[RawSpan], project_id: str, rejected: int, message: str) -> Accepted:
         records: list[SpanRecord] = []
@@ -61,7 +64,7 @@ class Ingest:
                 )
                 continue
             try:
-                records.append(map_span(span, project_id=project_id, prices=self._prices))
+                records.append(self._map_span(span, project_id))
             except Exception:
                 log.exception("could not map span %s/%s", span.trace_id, span.span_id)
                 rejected += 1
@@ -73,13 +76,25 @@ class Ingest:
         records: list[LogRecord] = []
         for item in raw:
             try:
-                records.append(map_log(item, project_id=project_id))
+                records.append(self._map_log(item, project_id))
             except Exception:
                 log.exception("could not map log record of span %s", item.span_id)
                 rejected += 1
                 message = message or "a log record could not be mapped"
         self._wait(self._submit([], records))
         return Accepted(rejected, message)
+
+    def _map_span(self, raw: RawSpan, project_id: str) -> SpanRecord:
+        def mapped(span: RawSpan) -> SpanRecord:
+            return map_span(span, project_id=project_id, prices=self._prices)
+
+        return mapped(raw) if self._redactor is None else self._redactor.span(raw, mapped)
+
+    def _map_log(self, raw: RawLog, project_id: str) -> LogRecord:
+        def mapped(item: RawLog) -> LogRecord:
+            return map_log(item, project_id=project_id)
+
+        return mapped(raw) if self._redactor is None else self._redactor.log(raw, mapped)
 
     def _oldest_kept_ns(self) -> int:
         if self._retention_days is None:

@@ -52,13 +52,18 @@ def as_int(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        return int(value) if math.isfinite(value) else None
     if isinstance(value, str):
         try:
             return int(float(value))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or "1e400" (infinite)
             return None
     return None
+
+
+def in_range(value: int | None, low: int, high: int, default: int | None) -> int | None:
+    """`value` when within [low, high] (what the stored column holds), else `default`."""
+    return value if value is not None and low <= value <= high else default
 
 
 def as_float(value: object) -> float | None:
@@ -109,6 +114,17 @@ def as_json_text(value: AttrValue) -> str:
             return dumps(value)
         return dumps(parsed)
     return dumps(value)
+
+
+def with_dropped(
+    attributes: dict[str, str], dropped_attributes: int, dropped_events: int = 0
+) -> dict[str, str]:
+    """`attributes` with the decoder's drop counts (`runlens.limits.*`), when there are any."""
+    if dropped_attributes:
+        attributes[keys.RUNLENS_LIMITS_DROPPED_ATTRIBUTES] = str(dropped_attributes)
+    if dropped_events:
+        attributes[keys.RUNLENS_LIMITS_DROPPED_EVENTS] = str(dropped_events)
+    return attributes
 
 
 def attributes_text(

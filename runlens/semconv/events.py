@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from runlens.semconv import keys
-from runlens.semconv.coerce import as_bool, as_int, as_str, attributes_text, dumps, loads
+from runlens.semconv.coerce import (
+    as_bool,
+    as_int,
+    as_str,
+    attributes_text,
+    dumps,
+    in_range,
+    loads,
+    with_dropped,
+)
 from runlens.semconv.genai import normalize_finish_reason
 from runlens.semconv.messages import (
     Message,
@@ -21,7 +30,7 @@ from runlens.semconv.messages import (
 )
 from runlens.semconv.records import LogRecord, RawLog, SpanKind, SpanRecord
 
-_STREAMS = ("stdout", "stderr")
+_STREAMS = ("stdout", "stderr", "model")
 _LEGACY_ROLES = {
     "gen_ai.system.message": "system",
     "gen_ai.user.message": "user",
@@ -44,11 +53,13 @@ def map_log(raw: RawLog, *, project_id: str) -> LogRecord:
         span_id=raw.span_id,
         time_unix_nano=raw.time_unix_nano,
         event_name=raw.event_name,
-        severity_number=raw.severity_number,
+        severity_number=raw.severity_number if 0 <= raw.severity_number <= 24 else 0,  # OTLP range
         body="" if raw.body is None else dumps(raw.body),
-        attributes=attributes_text(attributes),
+        attributes=with_dropped(attributes_text(attributes), raw.dropped_attributes),
         stream=stream if is_chunk else "",
-        seq=(as_int(attributes.get(keys.RUNLENS_OUTPUT_SEQ)) or 0) if is_chunk else 0,
+        seq=(in_range(as_int(attributes.get(keys.RUNLENS_OUTPUT_SEQ)), 0, 2**64 - 1, 0) or 0)
+        if is_chunk
+        else 0,
         end_of_stream=is_chunk and as_bool(attributes.get(keys.RUNLENS_OUTPUT_EOF)),
         truncated=bool(raw.truncated_keys),
         binary=bool(raw.binary_keys),

@@ -9,7 +9,7 @@ only fill what is still empty.
 from __future__ import annotations
 
 from runlens.semconv import genai, keys, logfire, openinference, openllmetry
-from runlens.semconv.coerce import as_str, attributes_text, dumps
+from runlens.semconv.coerce import as_str, attributes_text, dumps, in_range, with_dropped
 from runlens.semconv.draft import SpanDraft, scan
 from runlens.semconv.errors import code_location, error_of
 from runlens.semconv.kinds import base_kind, summarizing_name
@@ -119,7 +119,7 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
         response_model=draft.response_model,
         temperature=draft.temperature,
         top_p=draft.top_p,
-        max_tokens=draft.max_tokens,
+        max_tokens=in_range(draft.max_tokens, -(2**63), 2**63 - 1, None),
         stop_reason=genai.normalize_finish_reason(stop_reason) if stop_reason else "",
         response_id=draft.response_id,
         usage=usage,
@@ -137,9 +137,11 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
         replay_of=as_str(attributes.get(keys.RUNLENS_REPLAY_OF)),
         code_filepath=filepath,
         code_function=function,
-        code_lineno=lineno,
+        code_lineno=in_range(lineno, 0, 2**32 - 1, 0) or 0,
         dialects=tuple(dialects),
-        attributes=attributes_text(attributes, payload),
+        attributes=with_dropped(
+            attributes_text(attributes, payload), raw.dropped_attributes, raw.dropped_events
+        ),
         resource=attributes_text(raw.resource),
         events=_events_json(raw),
         scope_name=raw.scope_name,
@@ -193,12 +195,19 @@ def _status_and_ids(raw: RawSpan) -> tuple[SpanStatus, str, str, int]:
 def _usage(draft: SpanDraft) -> TokenUsage:
     if not draft.llm_like:
         return TokenUsage()
+    # A negative or absurd count (a broken instrumentation) is stored as unknown (0).
+    input_, cached, write, output, reasoning = (
+        in_range(count, 0, 2**64 - 1, 0) or 0
+        for count in (
+            draft.input_tokens,
+            draft.cached_input,
+            draft.cache_write,
+            draft.output_tokens,
+            draft.reasoning,
+        )
+    )
     return TokenUsage(
-        input=draft.input_tokens or 0,
-        cached_input=draft.cached_input or 0,
-        cache_write=draft.cache_write or 0,
-        output=draft.output_tokens or 0,
-        reasoning=draft.reasoning or 0,
+        input=input_, cached_input=cached, cache_write=write, output=output, reasoning=reasoning
     )
 
 

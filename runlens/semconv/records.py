@@ -57,7 +57,8 @@ class RawEvent:
 class RawSpan:
     """One OTLP span, decoded.
 
-    `binary_keys`/`truncated_keys` name attributes the decoder altered.
+    `binary_keys`/`truncated_keys` name attributes the decoder altered; `dropped_*` count what
+    it left out past its limits.
     """
 
     trace_id: str
@@ -77,6 +78,8 @@ class RawSpan:
     scope_version: str = ""
     truncated_keys: tuple[str, ...] = ()
     binary_keys: tuple[str, ...] = ()
+    dropped_attributes: int = 0  # past the decoder's per-span / per-event limit
+    dropped_events: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class RawLog:
     scope_name: str = ""
     truncated_keys: tuple[str, ...] = ()
     binary_keys: tuple[str, ...] = ()
+    dropped_attributes: int = 0  # past the decoder's per-record limit
 
 
 @dataclass(frozen=True, slots=True)

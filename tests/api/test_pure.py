@@ -35,7 +35,13 @@ def test_cursor_round_trip_and_kind_check() -> None:
 
 @pytest.mark.parametrize(("first", "size"), [(None, 50), (0, 0), (200, 200)])
 def test_page_size(first: int | None, size: int) -> None:
-    assert page_size(first) == size
+    assert page_size(first, 200) == size
+
+
+def test_page_size_default_never_exceeds_the_maximum() -> None:
+    assert page_size(None, 10) == 10
+    with pytest.raises(ApiError, match="between 0 and 10"):
+        page_size(11, 10)
 
 
 def test_event_id_rule() -> None:

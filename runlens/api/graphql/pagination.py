@@ -16,7 +16,6 @@ import strawberry
 from runlens.api.graphql.errors import bad_request
 
 DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 
 
 @strawberry.type
@@ -25,12 +24,13 @@ class PageInfo:
     end_cursor: str | None
 
 
-def page_size(first: int | None, default: int = DEFAULT_PAGE_SIZE) -> int:
+def page_size(first: int | None, maximum: int, default: int = DEFAULT_PAGE_SIZE) -> int:
+    """`first`, or `default` when absent; BAD_REQUEST past `maximum` (never a smaller page)."""
     if first is None:
-        return default
-    if first < 0 or first > MAX_PAGE_SIZE:
+        return min(default, maximum)
+    if first < 0 or first > maximum:
         raise bad_request(
-            f"`first` must be between 0 and {MAX_PAGE_SIZE} (got {first}); "
+            f"`first` must be between 0 and {maximum} (got {first}); "
             "page through larger listings with `after`"
         )
     return first

@@ -95,7 +95,7 @@ class Query(AnalysisQuery):
         first: int | None = None,
         after: str | None = None,
     ) -> RunConnection:
-        size = page_size(first)
+        size = page_size(first, info.context.options.max_page_size)
         ctx = info.context
         query = _run_query(ctx.project_id, filter, sort, size + 1, after)
         summaries = await off_loop(ctx.reader.runs_page, query)
@@ -124,7 +124,7 @@ class Query(AnalysisQuery):
     async def agents(
         self, info: Info, search: str | None = None, first: int | None = None
     ) -> list[Agent]:
-        size = page_size(first, default=20)
+        size = page_size(first, info.context.options.max_page_size, default=20)
         ctx = info.context
         found = await off_loop(ctx.reader.agent_stats, ctx.project_id, search or None, size)
         ctx.loaders.agents.prime_many({a.agent_id: a for a in found})
@@ -154,7 +154,7 @@ class Query(AnalysisQuery):
         after: str | None = None,
         window: TimeWindow = TimeWindow.LAST_7D,
     ) -> CriticalInterceptConnection:
-        size = page_size(first, default=20)
+        size = page_size(first, info.context.options.max_page_size, default=20)
         ctx = info.context
         options = ctx.options
         query = InterceptQuery(

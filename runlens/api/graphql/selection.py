@@ -31,6 +31,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "endedAt": ("end_time_unix_nano",),
     "durationMs": ("end_time_unix_nano",),
     "costUsd": ("cost_usd",),
+    "redactions": ("attributes",),
+    "redactedKinds": ("attributes",),
     "error": ("error_type", "error_message"),
     "input": ("input", "trace_id", _CONTENT),
     "output": ("output", "trace_id", _CONTENT),

@@ -1,9 +1,9 @@
 """OTLP protobuf/JSON → `RawSpan` / `RawLog`. The only module that touches OTLP message types.
 
 Malformed bodies raise `DecodeError` (→ INVALID_ARGUMENT / 400). Spans or log records with
-invalid ids are rejected one by one and counted, so the rest of the request is still stored
-(OTLP partial success). Oversized string values are truncated with a marker and the original
-size; bytes values are base64-encoded and flagged.
+invalid ids (or timestamps past 2**63 - 1 ns) are rejected one by one and counted, so the
+rest of the request is still stored (OTLP partial success). Oversized string values are
+truncated with a marker and the original size; bytes values are base64-encoded and flagged.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -21,11 +21,13 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from runlens.collector.receiver.utf8 import parse_failure
 from runlens.semconv.records import Attributes, AttrValue, RawEvent, RawLog, RawSpan
 
 T = TypeVar("T")
 
 TRUNCATION_MARKER = "…[runlens: truncated, original {size} bytes]"
+MAX_TIME_UNIX_NANO = 2**63 - 1  # stored as signed 64-bit nanoseconds; later is rejected
 
 
 class DecodeError(ValueError):
@@ -35,6 +37,8 @@ class DecodeError(ValueError):
 @dataclass(frozen=True, slots=True)
 class DecodeLimits:
     max_attribute_bytes: int = 256 * 1024
+    max_span_attributes: int = 4096  # per span, span event, log record and resource
+    max_span_events: int = 1024
 
 
 @dataclass(slots=True)
@@ -59,6 +63,7 @@ class Decoded(Generic[T]):
 class _Flags:
     truncated: list[str] = field(default_factory=list)
     binary: list[str] = field(default_factory=list)
+    dropped_attributes: int = 0
 
 
 def parse_traces(body: bytes, *, json_encoded: bool) -> ExportTraceServiceRequest:
@@ -91,6 +96,9 @@ def decode_traces(request: ExportTraceServiceRequest, limits: DecodeLimits) -> D
                 if parent and len(parent) != 16:
                     out.reject(f"span {span.name!r}: parent_span_id must be 8 bytes or empty")
                     continue
+                if max(span.start_time_unix_nano, span.end_time_unix_nano) > MAX_TIME_UNIX_NANO:
+                    out.reject(f"span {span.name!r}: timestamps must be before the year 2262")
+                    continue
                 flags = _Flags()
                 attributes = _attributes(span.attributes, limits, flags)
                 events = tuple(
@@ -99,7 +107,7 @@ def decode_traces(request: ExportTraceServiceRequest, limits: DecodeLimits) -> D
                         time_unix_nano=event.time_unix_nano,
                         attributes=_attributes(event.attributes, limits, flags),
                     )
-                    for event in span.events
+                    for event in span.events[: limits.max_span_events]
                 )
                 out.items.append(
                     RawSpan(
@@ -119,6 +127,8 @@ def decode_traces(request: ExportTraceServiceRequest, limits: DecodeLimits) -> D
                         scope_version=scope.version,
                         truncated_keys=tuple(flags.truncated),
                         binary_keys=tuple(flags.binary),
+                        dropped_attributes=flags.dropped_attributes,
+                        dropped_events=max(len(span.events) - limits.max_span_events, 0),
                     )
                 )
     return out
@@ -136,6 +146,9 @@ def decode_logs(request: ExportLogsServiceRequest, limits: DecodeLimits) -> Deco
                     continue
                 if span_id and len(span_id) != 16:
                     out.reject("log record: span_id must be 8 bytes or empty")
+                    continue
+                if max(record.time_unix_nano, record.observed_time_unix_nano) > MAX_TIME_UNIX_NANO:
+                    out.reject("log record: timestamps must be before the year 2262")
                     continue
                 flags = _Flags()
                 attributes = _attributes(record.attributes, limits, flags)
@@ -157,6 +170,7 @@ def decode_logs(request: ExportLogsServiceRequest, limits: DecodeLimits) -> Deco
                         scope_name=scope_logs.scope.name,
                         truncated_keys=tuple(flags.truncated),
                         binary_keys=tuple(flags.binary),
+                        dropped_attributes=flags.dropped_attributes,
                     )
                 )
     return out
@@ -167,18 +181,30 @@ def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, 
         try:
             message.ParseFromString(body)
         except (ProtobufDecodeError, RuntimeError, ValueError) as exc:
-            raise DecodeError(f"body is not a valid protobuf {message.DESCRIPTOR.name}") from exc
+            raise DecodeError(parse_failure(message.DESCRIPTOR, body)) from exc
         return
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DecodeError(f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise DecodeError("body is not valid OTLP/JSON: nested too deeply") from exc
     if not isinstance(document, dict):
         raise DecodeError(f"OTLP/JSON body must be an object ({message.DESCRIPTOR.name})")
     try:
         _hex_ids_to_base64(document, path)
         json_format.ParseDict(document, message, ignore_unknown_fields=True)
-    except (json_format.ParseError, binascii.Error, TypeError, ValueError, AttributeError) as exc:
+    # OverflowError: an integer field given 1e400; SystemError: upb's field lookup fails so on
+    # a key holding a lone surrogate ("\ud800").
+    except (
+        json_format.ParseError,
+        binascii.Error,
+        TypeError,
+        ValueError,
+        AttributeError,
+        OverflowError,
+        SystemError,
+    ) as exc:
         raise DecodeError(
             f"body is not a valid OTLP/JSON {message.DESCRIPTOR.name}: {exc}"
         ) from exc
@@ -210,7 +236,11 @@ def _objects(value: object) -> Iterable[dict[str, Any]]:
     return []
 
 
-def _attributes(pairs: Iterable[KeyValue], limits: DecodeLimits, flags: _Flags) -> Attributes:
+def _attributes(pairs: Sequence[KeyValue], limits: DecodeLimits, flags: _Flags) -> Attributes:
+    """The first `max_span_attributes` pairs as sent; the rest are counted and dropped."""
+    if len(pairs) > limits.max_span_attributes:
+        flags.dropped_attributes += len(pairs) - limits.max_span_attributes
+        pairs = pairs[: limits.max_span_attributes]
     return {kv.key: _value(kv.value, limits, flags, kv.key) for kv in pairs}
 
 

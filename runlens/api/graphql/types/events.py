@@ -125,6 +125,20 @@ class Event:
     def attributes(self) -> JSON:
         return JSON(dict(self.span.attributes))
 
+    @strawberry.field(
+        description="Values and matches redacted before storage (runlens.redaction.count)."
+    )
+    def redactions(self) -> int:
+        return _attribute_int(self.span, keys.RUNLENS_REDACTION_COUNT) or 0
+
+    @strawberry.field(
+        description="The redaction rules that fired, sorted: `email`, `card`, `api_key`, "
+        "`bearer`, `attribute` (a listed key) or a configured pattern's name."
+    )
+    def redacted_kinds(self) -> list[str]:
+        rules = json_value(self.span.attributes.get(keys.RUNLENS_REDACTION_RULES, ""))
+        return [str(rule) for rule in rules] if isinstance(rules, list) else []
+
     @strawberry.field
     def error(self) -> ErrorDetail | None:
         span = self.span

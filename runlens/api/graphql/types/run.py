@@ -172,7 +172,7 @@ class Run:
         first: int | None = None,
         after: str | None = None,
     ) -> EventConnection:
-        size = page_size(first)
+        size = page_size(first, info.context.options.max_page_size)
         after_sequence = int(decode_cursor(after, "event")[0]) if after else 0
         read = event_read(
             info.selected_fields[0].selections, search=bool(search), outcomes=bool(outcomes)
