@@ -112,11 +112,12 @@ class _RunStream:
         updates: list[RunEventUpdate] = []
         for item in items:
             if item.event is None:
-                updates.append(
-                    RunEventUpdate(
-                        type=RunEventType.OUTPUT_CHUNK, sequence=Long(item.seq), chunk=item.chunk
-                    )
+                kind = (
+                    RunEventType.MODEL_TEXT_DELTA
+                    if item.chunk is not None and item.chunk.stream == "model"
+                    else RunEventType.OUTPUT_CHUNK
                 )
+                updates.append(RunEventUpdate(type=kind, sequence=Long(item.seq), chunk=item.chunk))
                 continue
             created = item.span_id not in self.shown
             self.shown.add(item.span_id)

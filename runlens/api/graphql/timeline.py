@@ -16,7 +16,8 @@ from runlens.semconv.links import link_tool_calls
 from runlens.semconv.records import LogRecord, SpanKind, SpanRecord, SpanStatus
 from runlens.storage.contract import LOST_REASON, RunStatus, RunSummary, RunTimeline
 
-STREAMS = ("stdout", "stderr")
+STREAMS = ("stdout", "stderr", "model")  # output chunks: terminal output, model text
+TERMINAL = ("stdout", "stderr")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,10 @@ import json
 import strawberry
 from strawberry.scalars import JSON
 
+from runlens.api.graphql.context import Context
 from runlens.api.graphql.context_items import context_of, messages_of, output_text
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
-from runlens.api.graphql.timeline import TimelineView
+from runlens.api.graphql.timeline import TERMINAL, TimelineView
 from runlens.api.graphql.types.common import Tokens, tokens
 from runlens.api.graphql.types.events import (
     Event,
@@ -105,6 +106,14 @@ class LlmCall(Event):
     def response(self) -> str | None:
         return output_text(self.span) or None
 
+    @strawberry.field(
+        description="The text the model streamed so far (`runlens.output.stream` = `model` "
+        "chunks, in order): grows while the call runs; null when nothing was streamed."
+    )
+    def streamed_text(self) -> str | None:
+        chunks = [c for c in self.view.chunks.get(self.span.span_id, ()) if c.stream == "model"]
+        return "".join(chunk_text(c) for c in chunks) if chunks else None
+
     @strawberry.field(description="The provider's response as captured, when it was.")
     def raw_response(self) -> JSON | None:
         for key in RAW_RESPONSE_KEYS:
@@ -126,8 +135,13 @@ class LlmCall(Event):
         ]
 
     @strawberry.field(description="What the model saw, in order (its input messages).")
-    def context(self, first: int | None = None, after: str | None = None) -> ContextItemConnection:
-        size = page_size(first)
+    def context(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ContextItemConnection:
+        size = page_size(first, info.context.options.max_page_size)
         start = int(decode_cursor(after, "ctx")[0]) + 1 if after else 0
         entries = context_of(self.view, self.span)
         page = entries[start : start + size]
@@ -187,7 +201,7 @@ class ToolExecution(Event):
 
     @strawberry.field(description="Null when the tool sent no terminal output.")
     def terminal_output(self) -> TerminalOutput | None:
-        chunks = self.view.chunks.get(self.span.span_id)
+        chunks = [c for c in self.view.chunks.get(self.span.span_id, ()) if c.stream in TERMINAL]
         if not chunks:
             return None
         texts = [(chunk_text(c), c.stream) for c in chunks]

@@ -34,14 +34,18 @@ class RunEventType(Enum):
     EVENT_CREATED = "event_created"
     EVENT_UPDATED = "event_updated"
     OUTPUT_CHUNK = "output_chunk"
+    MODEL_TEXT_DELTA = "model_text_delta"
     TOTALS = "totals"
     OVERFLOW = "overflow"
 
 
-@strawberry.type(description="A piece of a tool's terminal output.")
+@strawberry.type(
+    description="A piece of a tool's terminal output (OUTPUT_CHUNK) or of an LLM call's "
+    "streamed text (MODEL_TEXT_DELTA)."
+)
 class OutputChunk:
     event_id: strawberry.ID
-    stream: str = strawberry.field(description="`stdout` or `stderr`.")
+    stream: str = strawberry.field(description="`stdout`, `stderr` or `model`.")
     text: str
     seq: Long = strawberry.field(description="Order of the chunk within its span and stream.")
 
@@ -56,7 +60,9 @@ class RunEventUpdate:
     event: Event | None = strawberry.field(
         default=None, description="EVENT_CREATED / EVENT_UPDATED: the event as now stored."
     )
-    chunk: OutputChunk | None = strawberry.field(default=None, description="OUTPUT_CHUNK.")
+    chunk: OutputChunk | None = strawberry.field(
+        default=None, description="OUTPUT_CHUNK and MODEL_TEXT_DELTA."
+    )
     tokens: Tokens | None = strawberry.field(default=None, description="TOTALS: the run's.")
     cost_usd: float | None = strawberry.field(
         default=None, description="TOTALS: the run's cost, null when no call could be priced."
