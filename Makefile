@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-api demo clean
+.PHONY: help install run test lint bench bench-api bench-analysis fuzz demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,12 @@ bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS
 
 bench-api: install ## API latency: GraphQL p50/p95 over 10M spans / 400k runs (loads once, ~6 min)
 	$(BIN)/python -m bench.api
+
+bench-analysis: install ## compareRuns / determinismReport p50/p95 over 1,000-action runs (~1 min)
+	$(BIN)/python -m bench.analysis
+
+fuzz: install ## 10,000 malformed OTLP payloads (gRPC + HTTP) against a live server (~2 min)
+	$(BIN)/python -m bench.fuzz --payloads 10000
 
 demo: install ## send example agent runs to a runlens started with `make run`
 	$(BIN)/runlens demo

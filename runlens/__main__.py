@@ -1,5 +1,5 @@
 """`runlens` command line: `serve` runs the backend, `demo` sends example agent runs to it,
-`export` downloads runs from it."""
+`export` downloads runs from it, `keys` manages API keys, `replay` replays a recorded run."""
 
 from __future__ import annotations
 
@@ -23,9 +23,12 @@ _SERVE_FLAGS: dict[str, tuple[str, type]] = {
     "--port": ("port", int),
     "--clickhouse-url": ("clickhouse_url", str),
     "--project": ("project", str),
+    "--auth": ("auth", str),
     "--retention-days": ("retention_days", int),
     "--run-timeout": ("run_timeout_s", float),
     "--price-table": ("price_table", str),
+    "--redact": ("redact", str),
+    "--redact-keys": ("redact_keys", str),
 }
 
 
@@ -55,6 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = commands.add_parser("export", help="download runs and their actions from a runlens")
     export_cli.add_arguments(export)
 
+    from runlens import keys_cli
+
+    keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    keys_cli.add_arguments(keys)
+
+    from runlens import replay_cli
+
+    replay = commands.add_parser(
+        "replay", help="run an agent command as a replay of a recorded run, then compare"
+    )
+    replay_cli.add_arguments(replay)
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -64,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve({k: v for k, v in overrides.items() if v is not None})
     if args.command == "export":
         return export_cli.main(args)
+    if args.command == "keys":
+        return keys_cli.main(args)
+    if args.command == "replay":
+        return replay_cli.run_replay(args)
     from runlens.sdk.demo import run_demo
 
     return run_demo(args.endpoint, args.runs, seed=args.seed)
@@ -99,7 +118,7 @@ def _serve(overrides: dict[str, Any]) -> int:
         f"(OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
         f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_http_url})\n"
         f"  API         {endpoints.api_url}  (health: {endpoints.api_url}/healthz)\n"
-        f"  project     {settings.project} (no API keys: every export goes to this project)\n"
+        f"  auth        {_auth_line(settings)}\n"
         "Press Ctrl+C to stop.",
         flush=True,
     )
@@ -110,6 +129,15 @@ def _serve(overrides: dict[str, Any]) -> int:
     print("runlens: stopping (storing what was accepted)…", flush=True)
     server.stop()
     return 0
+
+
+def _auth_line(settings: Settings) -> str:
+    if settings.auth_required:
+        return "API key required on every request (runlens keys create --project NAME)"
+    return (
+        f"disabled: requests without a key go to project {settings.project!r} "
+        "(valid keys still select their project; --auth required to enforce keys)"
+    )
 
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ def run_export(
     *,
     timeout: float = 120.0,
     stderr: TextIO | None = None,
+    api_key: str | None = None,
 ) -> int:
     """Export to `output` (`-`: stdout; None: the file name the server suggests). 0 on
     success; 1 with a message on stderr when the API is unreachable, refuses the request or the
@@ -151,7 +152,10 @@ def run_export(
         return 1
     url = export_url(api, params)
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)
+        headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        response = urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=timeout
+        )
     except urllib.error.HTTPError as exc:
         print(f"runlens export: the API refused the export ({exc.code}): {_api_message(exc)}",
               file=err)  # fmt: skip
@@ -235,6 +239,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--include-payloads", action="store_true", help="add each action's input and output"
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per read [120]")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("RUNLENS_API_KEY"),
+        help="API key of the project to export [env RUNLENS_API_KEY]",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -252,4 +261,4 @@ def main(args: argparse.Namespace) -> int:
     params += [(name, str(value)) for name, value in optional.items() if value is not None]
     if args.include_payloads:
         params.append(("include_payloads", "true"))
-    return run_export(args.api, params, args.output, timeout=args.timeout)
+    return run_export(args.api, params, args.output, timeout=args.timeout, api_key=args.api_key)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 
 from runlens.api.app import build_api_app
 from runlens.api.graphql.context import ApiOptions
+from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest
 from runlens.collector.pipeline import IngestPipeline
@@ -25,8 +27,10 @@ from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.control.budgets import BudgetGuard
 from runlens.control.service import ControlService
 from runlens.semconv.pricing import PriceTable
+from runlens.semconv.redaction import Redactor
 from runlens.settings import Settings
 from runlens.storage.clickhouse.store import ClickHouseStore
+from runlens.storage.contract import SpanWriter
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +59,16 @@ class Endpoints:
 class Server:
     """Start with `start()` (returns once every listener accepts), end with `stop()`."""
 
-    def __init__(self, settings: Settings, bus: LiveBus | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bus: LiveBus | None = None,
+        writer: Callable[[ClickHouseStore], SpanWriter] | None = None,
+    ) -> None:
+        """`writer` wraps the store where the pipeline writes (tests slow it down with it)."""
         self._settings = settings
         self.bus = bus or LiveBus()
+        self._writer = writer
         self._store: ClickHouseStore | None = None
         self._pipeline: IngestPipeline | None = None
         self._grpc: grpc.Server | None = None
@@ -76,7 +87,7 @@ class Server:
         )
         budgets = BudgetGuard(store, control, s.agent_budgets_usd)
         self._pipeline = pipeline = IngestPipeline(
-            store,
+            self._writer(store) if self._writer is not None else store,
             max_queued=s.queue_max_spans,
             max_batch=s.batch_max_spans,
             run_timeout_s=s.run_timeout_s,
@@ -86,32 +97,50 @@ class Server:
         )
         pipeline.start()
         prices = PriceTable.load(s.price_table)
-        ingest = Ingest(pipeline, prices, s.write_timeout_s, retention_days=s.retention_days)
-        limits = DecodeLimits(max_attribute_bytes=s.max_attribute_bytes)
+        ingest = Ingest(
+            pipeline,
+            prices,
+            s.write_timeout_s,
+            retention_days=s.retention_days,
+            redactor=Redactor(s.redaction_rules),
+        )
+        limits = DecodeLimits(
+            max_attribute_bytes=s.max_attribute_bytes,
+            max_span_attributes=s.max_span_attributes,
+            max_span_events=s.max_span_events,
+        )
+        auth = Authenticator(
+            store, required=s.auth_required, default_project=s.project, cache_s=s.key_cache_s
+        )
         self._grpc, grpc_port = build_grpc_server(
             ingest,
             host=s.host,
             port=s.grpc_port,
-            project_id=s.project,
+            auth=auth,
             limits=limits,
             max_request_bytes=s.max_request_bytes,
             workers=s.grpc_workers,
         )
         self._grpc.start()
         otlp_app = build_otlp_http_app(
-            ingest, project_id=s.project, limits=limits, max_request_bytes=s.max_request_bytes
+            ingest, auth=auth, limits=limits, max_request_bytes=s.max_request_bytes
         )
         otlp_sock, api_sock = listen(s.host, s.otlp_http_port), listen(s.host, s.port)
         api_app = build_api_app(
             store,
             ApiOptions(
-                project_id=s.project,
                 agent_budgets_usd=dict(s.agent_budgets_usd),
                 intervention_threshold=s.intervention_threshold,
+                max_query_depth=s.max_query_depth,
+                max_query_aliases=s.max_query_aliases,
+                max_page_size=s.max_page_size,
+                export_rate_per_min=s.export_rate_per_min,
+                export_burst=s.export_burst,
                 prices=prices,
             ),
             bus=self.bus,
             control=control,
+            auth=auth,
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()

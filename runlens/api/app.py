@@ -8,10 +8,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from runlens import __version__
+from runlens.api.auth import install_auth_errors, project_dependency
 from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.router import build_graphql_router
+from runlens.api.rate_limit import RateLimiter
+from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.storage.contract import ApiReader, StorageError
@@ -23,10 +26,15 @@ def build_api_app(
     *,
     bus: LiveBus | None = None,
     control: ControlService | None = None,
+    auth: Authenticator | None = None,
 ) -> FastAPI:
     """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
-    mutations do, and there are no `/control` endpoints."""
+    mutations do, and there are no `/control` endpoints. Without an authenticator every
+    request goes to the project `default`."""
     app = FastAPI(title="runlens", version=__version__)
+    auth = auth or Authenticator.disabled()
+    project = project_dependency(auth)
+    install_auth_errors(app)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -38,8 +46,9 @@ def build_api_app(
         return JSONResponse({"status": "ok", "version": __version__})
 
     options = options or ApiOptions()
-    app.include_router(build_graphql_router(reader, options, bus, control), prefix="/graphql")
-    app.include_router(build_export_router(reader, options))
+    app.include_router(build_graphql_router(reader, options, auth, bus, control), prefix="/graphql")
+    limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
+    app.include_router(build_export_router(reader, project, limiter))
     if control is not None:
-        app.include_router(build_control_router(control, options.project_id), prefix="/control")
+        app.include_router(build_control_router(control, project), prefix="/control")
     return app

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from runlens.control.service import ControlService, InvalidTransition, UnknownCommand
 from runlens.control.signal import agent_topic, run_topic
@@ -33,6 +34,16 @@ MAX_WAIT_S = 30.0
 RECHECK_S = 2.0
 """A long poll also looks again this often: commands recorded by another runlens process
 send no signal to this one."""
+
+# The errors each endpoint answers, for the OpenAPI schema.
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The store is unavailable; retry later."}
+}
+_ACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No command with this id in this project."},
+    409: {"description": "The command cannot take this state (see its current state)."},
+    **_UNAVAILABLE,
+}
 
 
 class Ack(BaseModel):
@@ -59,7 +70,10 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def build_control_router(control: ControlService, project_id: str) -> APIRouter:
+def build_control_router(
+    control: ControlService, project: Callable[[HTTPConnection], Awaitable[str]]
+) -> APIRouter:
+    """`project` is the dependency that resolves a request's API key to its project."""
     router = APIRouter()
 
     async def long_poll(
@@ -79,8 +93,10 @@ def build_control_router(control: ControlService, project_id: str) -> APIRouter:
         except StorageError as exc:
             return _error(503, f"the store is unavailable, retry later: {exc}")
 
-    @router.get("/runs/{run_id}/commands")
-    async def run_commands(run_id: str, wait: float = Query(0.0, ge=0)) -> JSONResponse:
+    @router.get("/runs/{run_id}/commands", responses=_UNAVAILABLE)
+    async def run_commands(
+        run_id: str, wait: float = Query(0.0, ge=0), project_id: str = Depends(project)
+    ) -> JSONResponse:
         """The run's new terminate and steer commands (now delivered), waiting up to `wait` s."""
         return await long_poll(
             run_topic(project_id, run_id),
@@ -88,8 +104,10 @@ def build_control_router(control: ControlService, project_id: str) -> APIRouter:
             wait,
         )
 
-    @router.get("/agents/{agent_id}/commands")
-    async def agent_commands(agent_id: str, wait: float = Query(0.0, ge=0)) -> JSONResponse:
+    @router.get("/agents/{agent_id}/commands", responses=_UNAVAILABLE)
+    async def agent_commands(
+        agent_id: str, wait: float = Query(0.0, ge=0), project_id: str = Depends(project)
+    ) -> JSONResponse:
         """New retriggers of the agent's runs (now delivered), waiting up to `wait` s."""
         return await long_poll(
             agent_topic(project_id, agent_id),
@@ -97,8 +115,8 @@ def build_control_router(control: ControlService, project_id: str) -> APIRouter:
             wait,
         )
 
-    @router.post("/commands/{command_id}/ack")
-    async def ack(command_id: str, body: Ack) -> JSONResponse:
+    @router.post("/commands/{command_id}/ack", responses=_ACK_ERRORS)
+    async def ack(command_id: str, body: Ack, project_id: str = Depends(project)) -> JSONResponse:
         """Record whether the agent applied a delivered command."""
         try:
             command = await run_in_threadpool(

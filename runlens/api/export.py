@@ -12,17 +12,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from runlens.api.export_rows import Encoder, ExportFormat, run_object
-from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.types.common import TimeWindow, window_start
+from runlens.api.rate_limit import RateLimiter, retry_after
 from runlens.semconv.events import apply_log_events
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import (
@@ -236,14 +237,42 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def build_export_router(reader: ApiReader, options: ApiOptions) -> APIRouter:
+_ERROR_BODY = {"application/json": {"example": {"error": {"code": "BAD_REQUEST", "message": ""}}}}
+# What the OpenAPI schema says of /export/runs (its parameters are read from the query string).
+_EXPORT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "The runs, streamed in the requested format.",
+        "content": {f.media_type.split(";")[0]: {} for f in ExportFormat},
+    },
+    400: {"description": "A filter or the format is invalid.", "content": _ERROR_BODY},
+    429: {"description": "Too many exports for this project; see Retry-After."},
+    503: {"description": "The store is unavailable; retry later.", "content": _ERROR_BODY},
+}
+
+
+def build_export_router(
+    reader: ApiReader,
+    project: Callable[[HTTPConnection], Awaitable[str]],
+    limiter: RateLimiter | None = None,
+) -> APIRouter:
+    """`project` is the dependency that resolves a request's API key to its project;
+    `limiter` bounds each project's exports (429 with `Retry-After` past it)."""
     router = APIRouter()
 
-    @router.get("/export/runs")
-    async def export_runs(request: Request) -> Response:
+    @router.get("/export/runs", responses=_EXPORT_RESPONSES)
+    async def export_runs(request: Request, project_id: str = Depends(project)) -> Response:
+        if limiter is not None and (wait := limiter.take(project_id)) > 0:
+            response = _error(
+                429,
+                "RATE_LIMITED",
+                f"too many exports for this project: at most {limiter.burst} at once and "
+                f"{limiter.per_minute:g} per minute; retry in {retry_after(wait)} s",
+            )
+            response.headers["Retry-After"] = retry_after(wait)
+            return response
         now = time.time_ns()
         try:
-            export = parse_export(request.query_params.multi_items(), options.project_id, now)
+            export = parse_export(request.query_params.multi_items(), project_id, now)
         except ExportParamError as exc:
             return _error(400, "BAD_REQUEST", str(exc))
         chunks = export_chunks(reader, export)

@@ -1,4 +1,5 @@
-"""Agent-side helpers: start markers (`StartMarkerSpanProcessor`) and the demo agent."""
+"""Agent-side helpers: start markers (`StartMarkerSpanProcessor`), the demo agent, and replay
+mode in `runlens.sdk.replay` (docs/replay.md)."""
 
 from runlens.sdk.processor import StartMarkerSpanProcessor
 

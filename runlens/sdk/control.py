@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -85,11 +86,20 @@ class ControlClient:
     """The `/control` endpoints of a runlens API (`api_url` like `http://127.0.0.1:8000`)."""
 
     def __init__(
-        self, api_url: str, *, timeout_s: float = 10.0, headers: Mapping[str, str] | None = None
+        self,
+        api_url: str,
+        *,
+        timeout_s: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
     ) -> None:
+        """`api_key` (default: the `RUNLENS_API_KEY` environment variable) selects the project
+        when the server requires keys."""
         self._base = api_url.rstrip("/") + "/control"
         self._timeout_s = timeout_s
-        self._headers = {"content-type": "application/json", **(headers or {})}
+        key = api_key if api_key is not None else os.environ.get("RUNLENS_API_KEY")
+        auth = {"authorization": f"Bearer {key}"} if key else {}
+        self._headers = {"content-type": "application/json", **auth, **(headers or {})}
 
     def poll(self, run_id: str, wait_s: float = 0.0) -> list[Command]:
         """The run's new terminate and steer commands (runlens marks them delivered), waiting

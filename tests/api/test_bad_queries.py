@@ -81,3 +81,9 @@ def test_graphiql_on_get(server: Endpoints) -> None:
 
 def test_healthz_still_served(server: Endpoints) -> None:
     assert httpx.get(f"{server.api_url}/healthz").json()["status"] == "ok"
+
+
+def test_a_missing_variable_is_a_bad_request(gql: GraphQL) -> None:
+    [error] = gql.errors("query ($id: ID!) { run(id: $id) { id } }")
+    assert error["extensions"]["code"] == "BAD_REQUEST", error
+    assert "'ID!'" in error["message"]

@@ -17,7 +17,7 @@ import pytest
 
 from runlens.api.app import build_api_app
 from runlens.api.export import export_chunks, parse_export
-from runlens.api.graphql.context import ApiOptions
+from runlens.auth.authenticator import Authenticator
 from runlens.serve import Endpoints
 from runlens.storage.clickhouse.store import ClickHouseStore
 from runlens.storage.contract import RetryableStorageError
@@ -238,7 +238,7 @@ def test_store_down_before_the_first_byte_is_503(store: ClickHouseStore, project
         def runs_page(self, query: Any) -> Any:
             raise RetryableStorageError("ClickHouse does not answer")
 
-    app = build_api_app(Down(store), ApiOptions(project_id=project))
+    app = build_api_app(Down(store), auth=Authenticator.disabled(project))
 
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from runlens.api.app import build_api_app
-from runlens.api.graphql.context import ApiOptions
+from runlens.auth.authenticator import Authenticator
 from runlens.storage.clickhouse.store import ClickHouseStore
 from tests.api.conftest import GraphQL
 from tests.api.workload import Recorder, assistant, chat, tool, tool_request, user
@@ -54,7 +54,7 @@ def app_for(store: ClickHouseStore, project: str) -> Callable[[], tuple[FastAPI,
 
     def make() -> tuple[FastAPI, Counter[str]]:
         reader = CountingReader(store)
-        app = build_api_app(reader, ApiOptions(project_id=project))  # type: ignore[arg-type]
+        app = build_api_app(reader, auth=Authenticator.disabled(project))  # type: ignore[arg-type]
         return app, reader.calls
 
     return make

@@ -25,7 +25,7 @@ print(client.query(
 """
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen[str], int]:
+def start_server(data: Path, *flags: str) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -40,6 +40,7 @@ def start_server(data: Path) -> tuple[subprocess.Popen[str], int]:
             "0",
             "--port",
             "0",
+            *flags,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

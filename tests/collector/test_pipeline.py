@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import httpx
 import pytest
 
+from runlens.auth.authenticator import Authenticator
 from runlens.collector.ingest import Ingest, Unavailable
 from runlens.collector.pipeline import IngestPipeline, QueueFull
 from runlens.collector.receiver.decode import DecodeLimits
@@ -154,7 +155,10 @@ def test_http_export_gets_503_with_retry_after_when_the_queue_is_full(
     with pytest.raises(Unavailable):
         ingest.spans([raw_span()], project_id, 0, "")
     app = build_otlp_http_app(
-        ingest, project_id=project_id, limits=DecodeLimits(), max_request_bytes=1 << 20
+        ingest,
+        auth=Authenticator.disabled(project_id),
+        limits=DecodeLimits(),
+        max_request_bytes=1 << 20,
     )
     body = (
         b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"'

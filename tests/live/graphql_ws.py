@@ -21,11 +21,13 @@ class TransportWs:
         self.ws = ws
 
     @classmethod
-    async def open(cls, api_url: str, **options: Any) -> TransportWs:
+    async def open(
+        cls, api_url: str, payload: dict[str, Any] | None = None, **options: Any
+    ) -> TransportWs:
         url = api_url.replace("http://", "ws://") + "/graphql"
         ws = await connect(url, subprotocols=[cls.protocol], open_timeout=WAIT_S, **options)  # type: ignore[list-item]
         client = cls(ws)
-        await client.send({"type": "connection_init", "payload": {}})
+        await client.send({"type": "connection_init", "payload": payload or {}})
         ack = await client.receive()
         assert ack["type"] == "connection_ack", ack
         return client

@@ -2,6 +2,7 @@
 
 - `BAD_REQUEST`: the query is invalid (syntax, unknown field, wrong argument, bad cursor, page
   too large, too deep); the message says what to change.
+- `UNAUTHENTICATED`: no valid API key (a WebSocket that never sent one in its payload).
 - `NOT_FOUND`: the object asked for by id does not exist in this project.
 - `UNAVAILABLE`: the store cannot answer now; retry later.
 - `INTERNAL`: a bug; the message is generic and the details are logged.
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 class ErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
     NOT_FOUND = "NOT_FOUND"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
@@ -33,6 +35,8 @@ class ApiError(Exception):
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
+        # graphql-core copies this onto the GraphQL error: WebSocket payloads carry the code too.
+        self.extensions = {"code": code.value}
 
 
 def bad_request(message: str) -> ApiError:
@@ -50,7 +54,7 @@ def code_of(error: GraphQLError) -> ErrorCode:
         return original.code
     if isinstance(original, StorageError):
         return ErrorCode.UNAVAILABLE
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):  # e.g. a missing variable
         return ErrorCode.BAD_REQUEST
     return ErrorCode.INTERNAL
 

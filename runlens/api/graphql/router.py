@@ -3,20 +3,44 @@ WebSocket) whose responses carry `extensions.code` on every error (errors.py).""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from starlette.requests import Request
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from runlens.api.auth import AuthFailure, resolve_project
 from runlens.api.graphql.context import ApiOptions, Context, context_getter
 from runlens.api.graphql.errors import format_error
 from runlens.api.graphql.schema import build_schema
+from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.storage.contract import ApiReader
 
+_ACK = cast(UnsetType, UNSET)  # acknowledge without a payload
+
 
 class RunlensGraphQLRouter(GraphQLRouter[Context, None]):
+    def __init__(self, auth: Authenticator, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._auth = auth
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from its connection payload; a bad key closes it (4403
+        on `graphql-transport-ws`, `connection_error` on `graphql-ws`)."""
+        if context.authenticated:
+            return _ACK
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        try:
+            context.authenticate(await resolve_project(self._auth, params.items()))
+        except AuthFailure as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        return _ACK
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -31,13 +55,15 @@ class RunlensGraphQLRouter(GraphQLRouter[Context, None]):
 def build_graphql_router(
     reader: ApiReader,
     options: ApiOptions,
+    auth: Authenticator,
     bus: LiveBus | None = None,
     control: ControlService | None = None,
 ) -> RunlensGraphQLRouter:
     """Queries over HTTP; subscriptions over WebSocket (`graphql-transport-ws` and the legacy
     `graphql-ws`), live when a bus is given."""
     return RunlensGraphQLRouter(
-        build_schema(options.max_query_depth),
-        context_getter=context_getter(reader, options, bus, control),
+        auth,
+        schema=build_schema(options.max_query_depth, options.max_query_aliases),
+        context_getter=context_getter(reader, options, auth, bus, control),
         graphql_ide="graphiql",
     )

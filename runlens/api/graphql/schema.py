@@ -1,17 +1,19 @@
-"""The GraphQL schema: `Query`, `Mutation`, `Subscription`, every event type, the depth limit
-and error logging."""
+"""The GraphQL schema: `Query`, `Mutation`, `Subscription`, every event type, the depth and
+alias limits and error logging."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from runlens.api.graphql.errors import log_errors
+from runlens.api.graphql.limits import alias_limit
 from runlens.api.graphql.mutation import Mutation
 from runlens.api.graphql.query import Query
 from runlens.api.graphql.subscription import Subscription
@@ -19,6 +21,10 @@ from runlens.api.graphql.types.actions import EVENT_TYPES
 from runlens.api.graphql.types.common import SCALAR_MAP
 
 DEFAULT_MAX_DEPTH = 12
+DEFAULT_MAX_ALIASES = 30
+_CACHED_DOCUMENTS = 256
+"""Distinct query texts whose parse and validation are kept (LRU): clients send the same few
+documents with different variables."""
 
 
 class RunlensSchema(strawberry.Schema):
@@ -28,8 +34,20 @@ class RunlensSchema(strawberry.Schema):
         log_errors(errors)
 
 
-def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
-    extensions: list[Any] = [lambda: QueryDepthLimiter(max_depth=max_depth)]
+def build_schema(
+    max_depth: int = DEFAULT_MAX_DEPTH, max_aliases: int = DEFAULT_MAX_ALIASES
+) -> strawberry.Schema:
+    # The rules are built once: the validation cache is keyed by the document and the rules,
+    # so rules made anew per request (as QueryDepthLimiter does) would never hit it.
+    rules: list[type[ASTValidationRule]] = [
+        create_validator(max_depth, None),
+        alias_limit(max_aliases),
+    ]
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
+    ]
     return RunlensSchema(
         query=Query,
         mutation=Mutation,

@@ -9,6 +9,12 @@ import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+from runlens.auth.authenticator import (
+    Authenticator,
+    AuthUnavailable,
+    Unauthenticated,
+    credential_from,
+)
 from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
 from runlens.collector.receiver.decode import (
     DecodeError,
@@ -24,14 +30,18 @@ class _Exports:
     """Both Export methods. Requests arrive as bytes and are parsed here, so a malformed body
     gets INVALID_ARGUMENT with a message rather than gRPC's generic deserialization error."""
 
-    def __init__(self, ingest: Ingest, limits: DecodeLimits, project_id: str) -> None:
-        self._ingest, self._limits, self._project = ingest, limits, project_id
+    def __init__(self, ingest: Ingest, limits: DecodeLimits, auth: Authenticator) -> None:
+        self._ingest, self._limits, self._auth = ingest, limits, auth
+
+    def _project(self, context: grpc.ServicerContext) -> str:
+        return self._auth.project_for(credential_from(context.invocation_metadata()))
 
     def traces(self, body: bytes, context: grpc.ServicerContext) -> bytes:
         def export() -> Accepted:
+            project = self._project(context)
             decoded = decode_traces(parse_traces(body, json_encoded=False), self._limits)
             return self._ingest.spans(
-                decoded.items, self._project, decoded.rejected, decoded.error_message
+                decoded.items, project, decoded.rejected, decoded.error_message
             )
 
         accepted = _call(context, export)
@@ -43,9 +53,10 @@ class _Exports:
 
     def logs(self, body: bytes, context: grpc.ServicerContext) -> bytes:
         def export() -> Accepted:
+            project = self._project(context)
             decoded = decode_logs(parse_logs(body, json_encoded=False), self._limits)
             return self._ingest.logs(
-                decoded.items, self._project, decoded.rejected, decoded.error_message
+                decoded.items, project, decoded.rejected, decoded.error_message
             )
 
         accepted = _call(context, export)
@@ -59,7 +70,9 @@ class _Exports:
 def _call(context: grpc.ServicerContext, export: Callable[[], Accepted]) -> Accepted:
     try:
         return export()
-    except Unavailable as exc:
+    except Unauthenticated as exc:
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+    except (Unavailable, AuthUnavailable) as exc:
         context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
     except (Invalid, DecodeError) as exc:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -71,7 +84,7 @@ def build_grpc_server(
     *,
     host: str,
     port: int,
-    project_id: str,
+    auth: Authenticator,
     limits: DecodeLimits,
     max_request_bytes: int,
     workers: int,
@@ -84,7 +97,7 @@ def build_grpc_server(
             ("grpc.so_reuseport", 0),
         ],
     )
-    exports = _Exports(ingest, limits, project_id)
+    exports = _Exports(ingest, limits, auth)
     server.add_generic_rpc_handlers(
         (
             grpc.method_handlers_generic_handler(

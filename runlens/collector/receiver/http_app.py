@@ -2,8 +2,8 @@
 
 Responses use the request's encoding, as the OTLP spec asks: an Export*ServiceResponse on
 success (with partial success when items were rejected), a `google.rpc.Status` on error —
-400 malformed, 413 too large, 415 unsupported media type, 503 (with `Retry-After`) when the
-client should retry.
+400 malformed, 401 no valid API key, 413 too large, 415 unsupported media type, 503 (with
+`Retry-After`) when the client should retry.
 """
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.concurrency import run_in_threadpool
 
+from runlens.auth.authenticator import (
+    Authenticator,
+    AuthUnavailable,
+    Unauthenticated,
+    credential_from,
+)
 from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
 from runlens.collector.receiver.decode import (
     DecodeError,
@@ -36,7 +42,7 @@ PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 RETRY_AFTER_S = 2
 
-_GRPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}  # google.rpc.Code for the Status body
+_GRPC_CODES = {400: 3, 401: 16, 413: 8, 415: 3, 503: 14}  # google.rpc.Code for the Status body
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +52,11 @@ class _Failure(Exception):
 
 
 def build_otlp_http_app(
-    ingest: Ingest, *, project_id: str, limits: DecodeLimits, max_request_bytes: int
+    ingest: Ingest, *, auth: Authenticator, limits: DecodeLimits, max_request_bytes: int
 ) -> FastAPI:
     app = FastAPI(title="runlens OTLP/HTTP receiver", docs_url=None, redoc_url=None)
 
-    def export_traces(body: bytes, json_encoded: bool) -> Message:
+    def export_traces(body: bytes, json_encoded: bool, project_id: str) -> Message:
         decoded = decode_traces(parse_traces(body, json_encoded=json_encoded), limits)
         accepted = ingest.spans(decoded.items, project_id, decoded.rejected, decoded.error_message)
         response = ExportTraceServiceResponse()
@@ -59,7 +65,7 @@ def build_otlp_http_app(
             response.partial_success.error_message = accepted.message
         return response
 
-    def export_logs(body: bytes, json_encoded: bool) -> Message:
+    def export_logs(body: bytes, json_encoded: bool, project_id: str) -> Message:
         decoded = decode_logs(parse_logs(body, json_encoded=json_encoded), limits)
         accepted: Accepted = ingest.logs(
             decoded.items, project_id, decoded.rejected, decoded.error_message
@@ -70,7 +76,7 @@ def build_otlp_http_app(
             response.partial_success.error_message = accepted.message
         return response
 
-    async def handle(request: Request, export: Callable[[bytes, bool], Message]) -> Response:
+    async def handle(request: Request, export: Callable[[bytes, bool, str], Message]) -> Response:
         json_encoded = _media_type(request) != PROTOBUF  # errors for other types in JSON
         try:
             if _media_type(request) not in (PROTOBUF, JSON):
@@ -78,15 +84,19 @@ def build_otlp_http_app(
                     415,
                     f"unsupported content type {_media_type(request)!r}; send {PROTOBUF} or {JSON}",
                 )
+            credential = credential_from(request.headers.items())
+            project_id = await run_in_threadpool(auth.project_for, credential)
             body = await _read_body(request, max_request_bytes)
-            result = await run_in_threadpool(export, body, json_encoded)
+            result = await run_in_threadpool(export, body, json_encoded, project_id)
+        except Unauthenticated as exc:
+            return _status(401, str(exc), json_encoded)
         except _Failure as failure:
             return _status(failure.status, failure.message, json_encoded)
         except DecodeError as exc:
             return _status(400, str(exc), json_encoded)
         except Invalid as exc:
             return _status(400, str(exc), json_encoded)
-        except Unavailable as exc:
+        except (Unavailable, AuthUnavailable) as exc:
             return _status(503, str(exc), json_encoded)
         return _encode(200, result, json_encoded)
 
@@ -143,6 +153,9 @@ def _status(code: int, message: str, json_encoded: bool) -> Response:
     response = _encode(code, status, json_encoded)
     if code == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    if code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+
     return response
 
 

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from runlens.storage.clickhouse.queries import CONTROL_COMMANDS as COMMANDS
+from runlens.storage.clickhouse.queries import Select
 from runlens.storage.commands import CommandKind, CommandState, ControlCommand
-
-Select = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
-
 
 _COLUMNS = """project_id, run_id, command_id, seq, kind, payload, state, issued_by,
     toUnixTimestamp64Micro(created_at) AS created_at_us,

@@ -7,6 +7,16 @@ the partitions a query touches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+Select = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
+"""Runs one SELECT with bound parameters and returns its rows as dicts. The store hands out
+selects bound to one project: they add `project_id` to the parameters and refuse statements
+without PROJECT_FILTER."""
+
+PROJECT_FILTER = "project_id = {project_id:String}"
+
 SPANS = "runlens.spans"
 LOGS = "runlens.logs"
 RUN_SUMMARIES = "runlens.run_summaries"

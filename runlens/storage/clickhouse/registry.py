@@ -5,7 +5,7 @@ the runs that need attention. Every statement binds `project_id` and its values 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +15,7 @@ from runlens.storage.clickhouse.queries import (
     RUN_SUMMARIES,
     SPANS,
     SUMMARY_COLUMNS,
+    Select,
 )
 from runlens.storage.clickhouse.rows import summary_from_row
 from runlens.storage.contract import (
@@ -27,9 +28,6 @@ from runlens.storage.contract import (
     RunSortField,
     RunSummary,
 )
-
-Select = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
-"""Runs one SELECT with bound parameters and returns its rows as dicts."""
 
 _SORT_COLUMN = {RunSortField.STARTED_AT: "started_at", RunSortField.COST: "cost_usd"}
 # started_at >= first_seen_at - skew: the second predicate turns a window into a key range.

@@ -21,10 +21,12 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse import commands, registry, timeline
+from runlens.storage.clickhouse import commands, keys, registry, timeline
 from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.migrate import migrate
+from runlens.storage.clickhouse.queries import PROJECT_FILTER as _PROJECT_FILTER
+from runlens.storage.clickhouse.queries import Select
 from runlens.storage.clickhouse.rows import (
     from_row,
     log_from_row,
@@ -40,6 +42,7 @@ from runlens.storage.contract import (
     EncodedBatch,
     InterceptCandidate,
     InterceptQuery,
+    PermanentStorageError,
     ProjectTotals,
     RetryableStorageError,
     RunChanges,
@@ -49,6 +52,7 @@ from runlens.storage.contract import (
     RunTimeline,
     WriteResult,
 )
+from runlens.storage.keys import ApiKeyRecord
 
 ClientFactory = Callable[[], Client]
 
@@ -338,38 +342,40 @@ class ClickHouseStore:
                 raise RetryableStorageError("ClickHouse does not answer")
 
     def run_summary(self, project_id: str, run_id: str) -> RunSummary | None:
-        rows = self._select(q.RUN_SUMMARY, {"project_id": project_id, "run_id": run_id})
+        rows = self._scoped(project_id)(q.RUN_SUMMARY, {"run_id": run_id})
         return summary_from_row(rows[0]) if rows else None
 
     def run_spans(self, project_id: str, run_id: str) -> list[SpanRecord]:
-        rows = self._select(q.RUN_SPANS, {"project_id": project_id, "run_id": run_id})
+        rows = self._scoped(project_id)(q.RUN_SPANS, {"run_id": run_id})
         return [from_row(row) for row in rows]
 
     def run_logs(self, project_id: str, run_id: str) -> list[LogRecord]:
-        rows = self._select(q.RUN_LOGS, {"project_id": project_id, "run_id": run_id})
+        rows = self._scoped(project_id)(q.RUN_LOGS, {"run_id": run_id})
         return [log_from_row(row) for row in rows]
 
     # -- RunRegistryReader, TimelineReader (SQL in registry.py / timeline.py) ---------------
 
     def runs_page(self, query: RunQuery) -> list[RunSummary]:
-        return registry.runs_page(self._select, query)
+        return registry.runs_page(self._scoped(query.project_id), query)
 
     def count_runs(self, query: RunQuery) -> int:
-        return registry.count_runs(self._select, query)
+        return registry.count_runs(self._scoped(query.project_id), query)
 
     def run_summaries(self, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]:
-        return registry.run_summaries(self._select, project_id, run_ids)
+        return registry.run_summaries(self._scoped(project_id), project_id, run_ids)
 
     def agent_stats(
         self, project_id: str, search: str | None, limit: int, agent_ids: Sequence[str] = ()
     ) -> list[AgentStats]:
-        return registry.agent_stats(self._select, project_id, search, limit, agent_ids)
+        return registry.agent_stats(self._scoped(project_id), project_id, search, limit, agent_ids)
 
     def project_totals(self, project_id: str, started_after_unix_nano: int | None) -> ProjectTotals:
-        return registry.project_totals(self._select, project_id, started_after_unix_nano)
+        return registry.project_totals(
+            self._scoped(project_id), project_id, started_after_unix_nano
+        )
 
     def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
-        return registry.intercepts(self._select, query)
+        return registry.intercepts(self._scoped(query.project_id), query)
 
     def run_timelines(
         self,
@@ -388,25 +394,29 @@ class ClickHouseStore:
             }
         bounds = timeline.time_bounds(run_ids, known, unrefreshed)
         return timeline.run_timelines(
-            self._select, project_id, run_ids, fields=fields, logs=logs, bounds=bounds
+            self._scoped(project_id), project_id, run_ids, fields=fields, logs=logs, bounds=bounds
         )
 
     def run_actions(
         self, project_id: str, run_ids: Sequence[str], payloads: bool
     ) -> dict[str, RunTimeline]:
-        return timeline.run_actions(self._select, project_id, run_ids, payloads)
+        return timeline.run_actions(self._scoped(project_id), project_id, run_ids, payloads)
 
     # -- LiveReader -------------------------------------------------------------------------
 
     def run_changes(
         self, project_id: str, run_id: str, after_seq: int, upto_seq: int
     ) -> RunChanges:
-        return timeline.run_changes(self._select, project_id, run_id, after_seq, upto_seq)
+        return timeline.run_changes(
+            self._scoped(project_id), project_id, run_id, after_seq, upto_seq
+        )
 
     def runs_changes(
         self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
     ) -> dict[str, RunChanges]:
-        return timeline.runs_changes(self._select, project_id, run_ids, after_seq, upto_seq)
+        return timeline.runs_changes(
+            self._scoped(project_id), project_id, run_ids, after_seq, upto_seq
+        )
 
     # -- CommandStore (SQL in commands.py) --------------------------------------------------
 
@@ -420,17 +430,44 @@ class ClickHouseStore:
     def run_commands(
         self, project_id: str, run_ids: Sequence[str]
     ) -> dict[str, list[ControlCommand]]:
-        return commands.run_commands(self._select, project_id, run_ids)
+        return commands.run_commands(self._scoped(project_id), project_id, run_ids)
 
     def command(self, project_id: str, command_id: str) -> ControlCommand | None:
-        return commands.command(self._select, project_id, command_id)
+        return commands.command(self._scoped(project_id), project_id, command_id)
 
     def commands_in_states(
         self, project_id: str, kind: CommandKind, states: Sequence[CommandState]
     ) -> list[ControlCommand]:
-        return commands.commands_in_states(self._select, project_id, kind, states)
+        return commands.commands_in_states(self._scoped(project_id), project_id, kind, states)
 
-    def _select(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    # -- KeyStore (SQL in keys.py) -----------------------------------------------------------
+
+    def save_key(self, key: ApiKeyRecord) -> None:
+        with translated():
+            params = keys.insert_params(key, self._next_version())
+            self._client().command(keys.INSERT_KEY, parameters=params)
+
+    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+        # The one read not scoped to a project: it is what tells the project of a request.
+        rows = self._rows(keys.FIND_KEY, {"key_id": key_id})
+        return keys.key_from_row(rows[0]) if rows else None
+
+    def list_keys(self, project_id: str | None = None) -> list[ApiKeyRecord]:
+        params = {"all": project_id is None, "project_id": project_id or ""}
+        return [keys.key_from_row(row) for row in self._rows(keys.LIST_KEYS, params)]
+
+    def _scoped(self, project_id: str) -> Select:
+        """The one read path of project data: binds `project_id` into every statement and
+        refuses a statement that does not filter on it, so no read can cross projects."""
+
+        def select(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+            if _PROJECT_FILTER not in sql:
+                raise PermanentStorageError(f"read not scoped to a project: {sql[:120]!r}")
+            return self._rows(sql, {**params, "project_id": project_id})
+
+        return select
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with translated():
             table = self._client().query_arrow(sql, parameters=params)
             rows: list[dict[str, Any]] = table.to_pylist()

@@ -8,8 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS
-from runlens.storage.clickhouse.registry import Select
+from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS, Select
 from runlens.storage.clickhouse.rows import from_row, log_from_row
 from runlens.storage.clickhouse.summaries import LOWER_BOUND_SLACK_NS
 from runlens.storage.contract import RunChanges, RunStatus, RunSummary, RunTimeline

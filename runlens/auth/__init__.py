@@ -1,0 +1,1 @@
+"""API keys: how a request proves which project it belongs to (DESIGN.md §5)."""
