@@ -195,12 +195,12 @@ def _hostile_message(rng: random.Random, signal: str, corpus: Corpus) -> bytes:
     return bytes(message.SerializeToString())
 
 
-def _field(number: int, payload: bytes) -> bytes:
+def wire_field(number: int, payload: bytes) -> bytes:
     """A length-delimited protobuf field."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return wire_varint(number << 3 | 2) + wire_varint(len(payload)) + payload
 
 
-def _varint(value: int) -> bytes:
+def wire_varint(value: int) -> bytes:
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
@@ -214,17 +214,23 @@ def _deep_value(depth: int) -> bytes:
     build what it would refuse to parse)."""
     value = AnyValue(string_value="leaf").SerializeToString()
     for _ in range(depth):
-        value = _field(5, _field(1, value))  # AnyValue.array_value → ArrayValue.values
+        value = wire_field(5, wire_field(1, value))  # AnyValue.array_value → ArrayValue.values
     return bytes(value)
 
 
 def _deep_request(rng: random.Random, signal: str) -> bytes:
     """A request whose one attribute value is nested deeper than any sane client sends."""
-    attribute = _field(1, b"deep") + _field(2, _deep_value(rng.choice([5, 40, 60, 500, 5000])))
+    attribute = wire_field(1, b"deep") + wire_field(
+        2, _deep_value(rng.choice([5, 40, 60, 500, 5000]))
+    )
     if signal == "logs":  # LogRecord.attributes 6, ScopeLogs.log_records 2, ResourceLogs 2, 1
-        return _field(1, _field(2, _field(2, _field(6, attribute))))
-    span = _field(1, rng.randbytes(16)) + _field(2, rng.randbytes(8)) + _field(9, attribute)
-    return _field(1, _field(2, _field(2, span)))  # Span in ScopeSpans in ResourceSpans
+        return wire_field(1, wire_field(2, wire_field(2, wire_field(6, attribute))))
+    span = (
+        wire_field(1, rng.randbytes(16))
+        + wire_field(2, rng.randbytes(8))
+        + wire_field(9, attribute)
+    )
+    return wire_field(1, wire_field(2, wire_field(2, span)))  # Span in ScopeSpans in ResourceSpans
 
 
 def _json_wrong_type(rng: random.Random, document: Any) -> Any:

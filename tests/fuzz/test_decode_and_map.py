@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from bench.fuzz import wire_field
 from runlens.collector.receiver.decode import (
     Decoded,
     DecodeError,
@@ -742,25 +743,11 @@ def test_deeply_nested_protobuf_is_a_decode_error(depth: int, logs: bool) -> Non
     messages; explaining the refusal must not recurse past Python's limit either)."""
     value = AnyValue(string_value="leaf").SerializeToString()
     for _ in range(depth):
-        value = field(5, field(1, value))  # AnyValue.array_value → ArrayValue.values
-    attribute = field(1, b"deep") + field(2, value)
+        value = wire_field(5, wire_field(1, value))  # AnyValue.array_value → ArrayValue.values
+    attribute = wire_field(1, b"deep") + wire_field(2, value)
     if logs:  # LogRecord.attributes in ScopeLogs.log_records in ResourceLogs in the request
-        body = field(1, field(2, field(2, field(6, attribute))))
+        body = wire_field(1, wire_field(2, wire_field(2, wire_field(6, attribute))))
     else:
-        span = field(1, b"\x01" * 16) + field(2, b"\x02" * 8) + field(9, attribute)
-        body = field(1, field(2, field(2, span)))
+        span = wire_field(1, b"\x01" * 16) + wire_field(2, b"\x02" * 8) + wire_field(9, attribute)
+        body = wire_field(1, wire_field(2, wire_field(2, span)))
     decode_body(body, json_encoded=False, logs=logs)
-
-
-def field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field, written by hand."""
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)

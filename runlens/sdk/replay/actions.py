@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
+from opentelemetry.trace import Span
 from pydantic_core import to_json
 
 from runlens.analysis.replay.simulate import REPLAY_POLICY
@@ -31,6 +32,7 @@ from runlens.semconv import keys
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 _POLICY_VALUES = {
     SideEffects.NONE: "auto",
@@ -83,6 +85,17 @@ def _spec(func: Callable[..., Any], name: str | None, side_effects: SideEffects)
     )
 
 
+def _replayed(span: Span, value: Any) -> Any:
+    """The recorded result, served: the span says so and carries it."""
+    mark_replayed(span)
+    return _result(span, value)
+
+
+def _result(span: Span, value: T) -> T:
+    span.set_attribute(keys.GEN_AI_TOOL_CALL_RESULT, json_text(value))
+    return value
+
+
 def _wrap(func: Callable[P, R], spec: _Spec) -> Callable[P, R]:
     if inspect.iscoroutinefunction(func):
 
@@ -92,12 +105,8 @@ def _wrap(func: Callable[P, R], spec: _Spec) -> Callable[P, R]:
             with tracer().start_as_current_span(spec.span_name, attributes=attributes) as span:
                 served = _served(spec, attributes)
                 if served is not None:
-                    mark_replayed(span)
-                    span.set_attribute(keys.GEN_AI_TOOL_CALL_RESULT, json_text(served[0]))
-                    return served[0]
-                result = await func(*args, **kwargs)
-                span.set_attribute(keys.GEN_AI_TOOL_CALL_RESULT, json_text(result))
-                return result
+                    return _replayed(span, served[0])
+                return _result(span, await func(*args, **kwargs))
 
         return cast(Callable[P, R], run_async)
 
@@ -107,12 +116,8 @@ def _wrap(func: Callable[P, R], spec: _Spec) -> Callable[P, R]:
         with tracer().start_as_current_span(spec.span_name, attributes=attributes) as span:
             served = _served(spec, attributes)
             if served is not None:
-                mark_replayed(span)
-                span.set_attribute(keys.GEN_AI_TOOL_CALL_RESULT, json_text(served[0]))
-                return cast(R, served[0])
-            result = func(*args, **kwargs)
-            span.set_attribute(keys.GEN_AI_TOOL_CALL_RESULT, json_text(result))
-            return result
+                return cast(R, _replayed(span, served[0]))
+            return _result(span, func(*args, **kwargs))
 
     return run
 
