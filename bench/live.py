@@ -38,7 +38,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.ingest import cpu_busy
 from runlens.sdk import StartMarkerSpanProcessor
-from runlens.serve import Endpoints, Server
+from runlens.serve import Endpoints, Server, keep_gc_out_of_requests
 from runlens.settings import Settings
 
 QUERY = """subscription ($runId: ID!) {
@@ -174,6 +174,7 @@ def one_round(args: argparse.Namespace) -> Figures:
         )
     )
     endpoints = server.start()
+    keep_gc_out_of_requests()  # as `runlens serve` does
     try:
         return asyncio.run(measure(args, endpoints))
     finally:

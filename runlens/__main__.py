@@ -100,7 +100,7 @@ def _serve(overrides: dict[str, Any]) -> int:
         from runlens.storage.clickhouse.embedded import tune_embedded_process
 
         tune_embedded_process()  # before chDB loads: it reads its allocator options once
-    from runlens.serve import Server
+    from runlens.serve import Server, keep_gc_out_of_requests
 
     server = Server(settings)
     try:
@@ -109,6 +109,7 @@ def _serve(overrides: dict[str, Any]) -> int:
         print(f"runlens: cannot start: {exc}", file=sys.stderr)
         server.stop()
         return 1
+    keep_gc_out_of_requests()
     print(
         f"runlens {__version__} is running\n"
         f"  data        {endpoints.data_location}\n"

@@ -4,6 +4,7 @@ and the HTTP API, all in this process (chDB allows one process per data director
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 import threading
@@ -203,6 +204,16 @@ class HttpServers:
         for server in self._servers:
             server.should_exit = True
         self._thread.join(10)
+
+
+def keep_gc_out_of_requests() -> None:
+    """Call once the server has started. What starting allocated (modules, the GraphQL schema,
+    protobuf descriptors, the store) moves to the garbage collector's permanent generation, so
+    a full collection no longer walks it: measured, those walks paused a request for ~100 ms
+    every other `compareRuns`. Young collections run every 50,000 allocations instead of 700,
+    so a request that builds thousands of objects triggers a few instead of dozens."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 def listen(host: str, port: int) -> socket.socket:

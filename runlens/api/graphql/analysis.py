@@ -67,7 +67,8 @@ async def _spans(info: Info, *summaries: RunSummary) -> list[list[SpanRecord]]:
     return [list(found[run_id].spans) if run_id in found else [] for run_id in ids]
 
 
-async def _candidates(info: Info, summary: RunSummary) -> dict[str, list[SpanRecord]]:
+async def _evidence_runs(info: Info, summary: RunSummary) -> list[RunSummary]:
+    """The agent's most recent ended runs other than this one."""
     ctx = info.context
     query = RunQuery(
         project_id=ctx.project_id,
@@ -76,11 +77,7 @@ async def _candidates(info: Info, summary: RunSummary) -> dict[str, list[SpanRec
         agent_id=summary.agent_id,
     )
     found = await off_loop(ctx.reader.runs_page, query)
-    others = [s for s in found if s.run_id != summary.run_id][:EVIDENCE_RUNS]
-    if not others:
-        return {}
-    spans = await _spans(info, *others)
-    return {s.run_id: run for s, run in zip(others, spans, strict=True) if run}
+    return [s for s in found if s.run_id != summary.run_id][:EVIDENCE_RUNS]
 
 
 @strawberry.type
@@ -116,8 +113,8 @@ class AnalysisQuery:
     )
     async def determinism_report(self, info: Info, run_id: strawberry.ID) -> DeterminismReport:
         summary = await _summary(info, str(run_id))
-        [spans], candidates = await asyncio.gather(
-            _spans(info, summary), _candidates(info, summary)
-        )
+        others = await _evidence_runs(info, summary)
+        spans, *found = await _spans(info, summary, *others)  # one read for all of them
+        candidates = {s.run_id: run for s, run in zip(others, found, strict=True) if run}
         report = await asyncio.to_thread(determinism_report, str(run_id), spans, candidates)
         return DeterminismReport.of(report)
