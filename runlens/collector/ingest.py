@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """Stored: `rejected` items were dropped as invalid (OTLP partial success)."""
+    """Stored: `rejected` items were dropped as invalid (OTLP partial success). `message` gives
+    the reasons and any warning; with `rejected` 0 it is only a warning (stored, but not all as
+    sent)."""
 
     rejected: int
     message: str
@@ -51,7 +53,9 @@ class Ingest:
         self._retention_days = retention_days
         self._redactor = redactor  # None: stored as sent
 
-    def spans(self, raw: list[RawSpan], project_id: str, rejected: int, message: str) -> Accepted:
+    def spans(
+        self, raw: list[RawSpan], project_id: str, rejected: int, message: str, warning: str = ""
+    ) -> Accepted:
         records: list[SpanRecord] = []
         oldest = self._oldest_kept_ns()
         for span in raw:
@@ -70,9 +74,11 @@ class Ingest:
                 rejected += 1
                 message = message or f"span {span.span_id}: could not be mapped"
         self._wait(self._submit(records, []))
-        return Accepted(rejected, message)
+        return Accepted(rejected, _joined(message, warning))
 
-    def logs(self, raw: list[RawLog], project_id: str, rejected: int, message: str) -> Accepted:
+    def logs(
+        self, raw: list[RawLog], project_id: str, rejected: int, message: str, warning: str = ""
+    ) -> Accepted:
         records: list[LogRecord] = []
         for item in raw:
             try:
@@ -82,7 +88,7 @@ class Ingest:
                 rejected += 1
                 message = message or "a log record could not be mapped"
         self._wait(self._submit([], records))
-        return Accepted(rejected, message)
+        return Accepted(rejected, _joined(message, warning))
 
     def _map_span(self, raw: RawSpan, project_id: str) -> SpanRecord:
         def mapped(span: RawSpan) -> SpanRecord:
@@ -119,3 +125,7 @@ class Ingest:
             raise Invalid(f"the store rejected the data: {exc}") from exc
         except Exception as exc:
             raise Unavailable(f"the store is unavailable: {exc}; retry later") from exc
+
+
+def _joined(message: str, warning: str) -> str:
+    return "; ".join(part for part in (message, warning) if part)

@@ -3,25 +3,27 @@ out), and the answers to non-UTF-8 input."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 from clickhouse_connect.driver.client import Client
-from google.rpc import status_pb2
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from runlens.__main__ import main
 from runlens.serve import Endpoints
 from tests.collector.agent import provider
-from tests.collector.test_bad_input import TRACE_ID, grpc_export, otlp_json, post, span
+from tests.collector.test_bad_input import grpc_export, otlp_json, post, span
 from tests.conftest import running_server
 from tests.eventually import eventually
 
@@ -139,28 +141,72 @@ def test_many_attributes_never_fail_the_request(server: Endpoints, sql: Client) 
     assert stored == [("ef" * 8, 13, "4988"), ("f0" * 8, 1, "")]
 
 
-def invalid_utf8_request() -> bytes:
+def invalid_utf8_request(trace_id: str) -> bytes:
+    """Three spans: one fine, one whose attribute value and one whose name is not UTF-8."""
     request = ExportTraceServiceRequest()
     spans = request.resource_spans.add().scope_spans.add().spans
-    for n, name in enumerate(("fine", "broken")):
+    for n, (name, note) in enumerate((("fine", "plain"), ("value", "VALUE"), ("NAME", "plain"))):
         item = spans.add()
-        item.trace_id, item.span_id, item.name = bytes.fromhex(TRACE_ID), bytes([n + 1] * 8), name
-        item.attributes.add(key="note", value={"string_value": "PLACEHOLDER"})
-    return request.SerializeToString().replace(b"PLACEHOLDER", b"PLACE\xffOLDER", 2)
+        item.trace_id = bytes.fromhex(trace_id)
+        item.span_id = bytes.fromhex(f"{trace_id[:14]}{n:02x}")
+        item.name, item.start_time_unix_nano = name, 1795383109544213106 + n
+        item.attributes.add(key="note", value={"string_value": note})
+    body = request.SerializeToString()
+    return body.replace(b"VALUE", b"VA\xffUE").replace(b"NAME", b"N\xe2\x82E")
 
 
-BAD_FIELD = "resource_spans[0].scope_spans[0].spans[0].attributes[0].value.string_value"
+WARNING = (
+    "2 string values were not valid UTF-8: stored as binary (attribute values, log bodies) or "
+    "with U+FFFD replacements"
+)
 
 
-def test_invalid_utf8_protobuf_is_refused_with_the_field(server: Endpoints) -> None:
-    response = post(server, invalid_utf8_request(), "application/x-protobuf")
-    assert response.status_code == 400
-    message = status_pb2.Status.FromString(response.content).message
-    assert f"{BAD_FIELD} is not valid UTF-8" in message
-    result = grpc_export(server, invalid_utf8_request())
-    assert isinstance(result, grpc.RpcError)
-    assert result.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert f"{BAD_FIELD} is not valid UTF-8" in (result.details() or "")
+@pytest.mark.parametrize("transport", ["grpc", "http"])
+def test_invalid_utf8_protobuf_is_stored_flagged_with_a_warning(
+    server: Endpoints, sql: Client, transport: str
+) -> None:
+    trace_id = uuid.uuid4().hex
+    body = invalid_utf8_request(trace_id)
+    if transport == "http":
+        response = post(server, body, "application/x-protobuf")
+        assert response.status_code == 200, response.content
+        content = response.content
+    else:
+        result = grpc_export(server, body)
+        assert isinstance(result, bytes), result
+        content = result
+    partial = ExportTraceServiceResponse.FromString(content).partial_success
+    assert (partial.rejected_spans, partial.error_message) == (0, WARNING)
+    stored = sql.query(
+        "SELECT name, attributes['note'], binary FROM runlens.spans FINAL "
+        "WHERE trace_id = {t:String} ORDER BY start_time",
+        parameters={"t": trace_id},
+    ).result_rows
+    assert stored == [
+        ("fine", "plain", False),
+        ("value", base64.b64encode(b"VA\xffUE").decode(), True),
+        ("N\ufffdE", "plain", False),
+    ]
+    names = {event["name"] for event in events_of(server, trace_id)}
+    assert names == {"fine", "value", "N\ufffdE"}
+
+
+def test_the_warning_follows_the_reasons_for_rejected_spans(server: Endpoints) -> None:
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add().spans
+    short, odd = spans.add(), spans.add()
+    short.trace_id, short.span_id, short.name = b"\x01\x02", b"\x03" * 8, "short trace id"
+    odd.trace_id, odd.span_id, odd.name = uuid.uuid4().bytes, b"\x04" * 8, "NAME"
+    body = request.SerializeToString().replace(b"NAME", b"N\xffME")
+    response = post(server, body, "application/x-protobuf")
+    assert response.status_code == 200, response.content
+    partial = ExportTraceServiceResponse.FromString(response.content).partial_success
+    assert partial.rejected_spans == 1
+    assert partial.error_message == (
+        "1 rejected: span 'short trace id': trace_id must be 16 bytes, non-zero; 1 string value "
+        "was not valid UTF-8: stored as binary (attribute values, log bodies) or with U+FFFD "
+        "replacements"
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,10 +214,16 @@ def test_invalid_utf8_protobuf_is_refused_with_the_field(server: Endpoints) -> N
     [
         (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\xff"}]}]}]}', "utf-8"),
         (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\\ud800"}]}]}]}', "surrogate"),
+        (
+            b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": '
+            b'[{"key": "k", "value": {"stringValue": "\\udfff"}}]}]}]}]}',
+            "surrogate",
+        ),
     ],
-    ids=["invalid-bytes", "lone-surrogate"],
+    ids=["invalid-bytes", "lone-surrogate", "lone-surrogate-value"],
 )
 def test_invalid_utf8_json_is_refused(server: Endpoints, body: bytes, message: str) -> None:
+    """Invalid bytes make the JSON text itself invalid; an escaped lone surrogate is no string."""
     response = post(server, body, "application/json")
     assert response.status_code == 400
     assert message in response.json()["message"].lower()

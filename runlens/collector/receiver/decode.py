@@ -4,6 +4,8 @@ Malformed bodies raise `DecodeError` (→ INVALID_ARGUMENT / 400). Spans or log 
 invalid ids (or timestamps past 2**63 - 1 ns) are rejected one by one and counted, so the
 rest of the request is still stored (OTLP partial success). Oversized string values are
 truncated with a marker and the original size; bytes values are base64-encoded and flagged.
+A protobuf body with strings that are not valid UTF-8 is repaired (utf8_repair) and stored,
+with a warning for the sender.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from runlens.collector.receiver.utf8 import parse_failure
+from runlens.collector.receiver.utf8_repair import MalformedProtobuf, repair_utf8
 from runlens.semconv.records import Attributes, AttrValue, RawEvent, RawLog, RawSpan
 
 T = TypeVar("T")
@@ -46,6 +48,7 @@ class Decoded(Generic[T]):
     items: list[T] = field(default_factory=list)
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
+    repaired: int = 0  # strings that were not valid UTF-8, stored as binary or with U+FFFD
 
     def reject(self, reason: str) -> None:
         self.rejected += 1
@@ -58,6 +61,17 @@ class Decoded(Generic[T]):
             return ""
         return f"{self.rejected} rejected: " + "; ".join(self.errors)
 
+    @property
+    def warning(self) -> str:
+        """What was stored other than as sent, for a partial success that rejects nothing."""
+        if not self.repaired:
+            return ""
+        values = "value was" if self.repaired == 1 else "values were"
+        return (
+            f"{self.repaired} string {values} not valid UTF-8: stored as binary (attribute "
+            "values, log bodies) or with U+FFFD replacements"
+        )
+
 
 @dataclass(slots=True)
 class _Flags:
@@ -66,15 +80,36 @@ class _Flags:
     dropped_attributes: int = 0
 
 
+_TRACES_PATH = ("resourceSpans", "scopeSpans", "spans")
+_LOGS_PATH = ("resourceLogs", "scopeLogs", "logRecords")
+
+
+def read_traces(body: bytes, *, json_encoded: bool, limits: DecodeLimits) -> Decoded[RawSpan]:
+    """A request body as the receivers get it: parsed, then decoded."""
+    request = ExportTraceServiceRequest()
+    repaired = _parse(request, body, json_encoded, _TRACES_PATH)
+    decoded = decode_traces(request, limits)
+    decoded.repaired = repaired
+    return decoded
+
+
+def read_logs(body: bytes, *, json_encoded: bool, limits: DecodeLimits) -> Decoded[RawLog]:
+    request = ExportLogsServiceRequest()
+    repaired = _parse(request, body, json_encoded, _LOGS_PATH)
+    decoded = decode_logs(request, limits)
+    decoded.repaired = repaired
+    return decoded
+
+
 def parse_traces(body: bytes, *, json_encoded: bool) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
-    _parse(request, body, json_encoded, ("resourceSpans", "scopeSpans", "spans"))
+    _parse(request, body, json_encoded, _TRACES_PATH)
     return request
 
 
 def parse_logs(body: bytes, *, json_encoded: bool) -> ExportLogsServiceRequest:
     request = ExportLogsServiceRequest()
-    _parse(request, body, json_encoded, ("resourceLogs", "scopeLogs", "logRecords"))
+    _parse(request, body, json_encoded, _LOGS_PATH)
     return request
 
 
@@ -176,13 +211,10 @@ def decode_logs(request: ExportLogsServiceRequest, limits: DecodeLimits) -> Deco
     return out
 
 
-def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, str]) -> None:
+def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, str]) -> int:
+    """Parse `body` into `message`; the number of invalid UTF-8 strings repaired on the way."""
     if not json_encoded:
-        try:
-            message.ParseFromString(body)
-        except (ProtobufDecodeError, RuntimeError, ValueError) as exc:
-            raise DecodeError(parse_failure(message.DESCRIPTOR, body)) from exc
-        return
+        return _parse_protobuf(message, body)
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -208,6 +240,31 @@ def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, 
         raise DecodeError(
             f"body is not a valid OTLP/JSON {message.DESCRIPTOR.name}: {exc}"
         ) from exc
+    return 0  # invalid UTF-8 bytes make the JSON text itself invalid: refused above
+
+
+_PROTOBUF_ERRORS = (ProtobufDecodeError, RuntimeError, ValueError)
+
+
+def _parse_protobuf(message: Any, body: bytes) -> int:
+    """Strictly; only when protobuf refuses the body, again after repairing its strings."""
+    try:
+        message.ParseFromString(body)
+        return 0
+    except _PROTOBUF_ERRORS as exc:
+        refused: Exception = exc
+    failure = DecodeError(f"body is not a valid protobuf {message.DESCRIPTOR.name}")
+    try:
+        repaired = repair_utf8(message.DESCRIPTOR, body)
+    except MalformedProtobuf as exc:
+        raise failure from exc
+    if not repaired.fields:
+        raise failure from refused
+    try:
+        message.ParseFromString(repaired.body)
+    except _PROTOBUF_ERRORS as exc:
+        raise failure from exc
+    return repaired.fields
 
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")

@@ -19,10 +19,8 @@ from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
 from runlens.collector.receiver.decode import (
     DecodeError,
     DecodeLimits,
-    decode_logs,
-    decode_traces,
-    parse_logs,
-    parse_traces,
+    read_logs,
+    read_traces,
 )
 
 
@@ -39,14 +37,14 @@ class _Exports:
     def traces(self, body: bytes, context: grpc.ServicerContext) -> bytes:
         def export() -> Accepted:
             project = self._project(context)
-            decoded = decode_traces(parse_traces(body, json_encoded=False), self._limits)
+            decoded = read_traces(body, json_encoded=False, limits=self._limits)
             return self._ingest.spans(
-                decoded.items, project, decoded.rejected, decoded.error_message
+                decoded.items, project, decoded.rejected, decoded.error_message, decoded.warning
             )
 
         accepted = _call(context, export)
         response = trace_service_pb2.ExportTraceServiceResponse()
-        if accepted.rejected:
+        if accepted.rejected or accepted.message:  # a message alone is a warning
             response.partial_success.rejected_spans = accepted.rejected
             response.partial_success.error_message = accepted.message
         return bytes(response.SerializeToString())
@@ -54,14 +52,14 @@ class _Exports:
     def logs(self, body: bytes, context: grpc.ServicerContext) -> bytes:
         def export() -> Accepted:
             project = self._project(context)
-            decoded = decode_logs(parse_logs(body, json_encoded=False), self._limits)
+            decoded = read_logs(body, json_encoded=False, limits=self._limits)
             return self._ingest.logs(
-                decoded.items, project, decoded.rejected, decoded.error_message
+                decoded.items, project, decoded.rejected, decoded.error_message, decoded.warning
             )
 
         accepted = _call(context, export)
         response = logs_service_pb2.ExportLogsServiceResponse()
-        if accepted.rejected:
+        if accepted.rejected or accepted.message:  # a message alone is a warning
             response.partial_success.rejected_log_records = accepted.rejected
             response.partial_success.error_message = accepted.message
         return bytes(response.SerializeToString())

@@ -1,7 +1,8 @@
 """OTLP/HTTP: `POST /v1/traces` and `POST /v1/logs`, protobuf or JSON, optionally gzipped.
 
 Responses use the request's encoding, as the OTLP spec asks: an Export*ServiceResponse on
-success (with partial success when items were rejected), a `google.rpc.Status` on error —
+success (with partial success when items were rejected, or only its message as a warning when
+something was stored other than as sent), a `google.rpc.Status` on error —
 400 malformed, 401 no valid API key, 413 too large, 415 unsupported media type, 503 (with
 `Retry-After`) when the client should retry.
 """
@@ -32,10 +33,8 @@ from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
 from runlens.collector.receiver.decode import (
     DecodeError,
     DecodeLimits,
-    decode_logs,
-    decode_traces,
-    parse_logs,
-    parse_traces,
+    read_logs,
+    read_traces,
 )
 
 PROTOBUF = "application/x-protobuf"
@@ -57,21 +56,23 @@ def build_otlp_http_app(
     app = FastAPI(title="runlens OTLP/HTTP receiver", docs_url=None, redoc_url=None)
 
     def export_traces(body: bytes, json_encoded: bool, project_id: str) -> Message:
-        decoded = decode_traces(parse_traces(body, json_encoded=json_encoded), limits)
-        accepted = ingest.spans(decoded.items, project_id, decoded.rejected, decoded.error_message)
+        decoded = read_traces(body, json_encoded=json_encoded, limits=limits)
+        accepted = ingest.spans(
+            decoded.items, project_id, decoded.rejected, decoded.error_message, decoded.warning
+        )
         response = ExportTraceServiceResponse()
-        if accepted.rejected:
+        if accepted.rejected or accepted.message:  # a message alone is a warning
             response.partial_success.rejected_spans = accepted.rejected
             response.partial_success.error_message = accepted.message
         return response
 
     def export_logs(body: bytes, json_encoded: bool, project_id: str) -> Message:
-        decoded = decode_logs(parse_logs(body, json_encoded=json_encoded), limits)
+        decoded = read_logs(body, json_encoded=json_encoded, limits=limits)
         accepted: Accepted = ingest.logs(
-            decoded.items, project_id, decoded.rejected, decoded.error_message
+            decoded.items, project_id, decoded.rejected, decoded.error_message, decoded.warning
         )
         response = ExportLogsServiceResponse()
-        if accepted.rejected:
+        if accepted.rejected or accepted.message:  # a message alone is a warning
             response.partial_success.rejected_log_records = accepted.rejected
             response.partial_success.error_message = accepted.message
         return response
