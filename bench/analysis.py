@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -30,11 +29,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from bench.runlens_process import RunlensProcess
+from bench.serve_process import ServeProcess
 
 TARGET_P95_MS = 200.0
 AGENT = "bench_analysis_agent"
-_API_LINE = re.compile(r"API\s+(http://[\d.]+:\d+)")
 
 COMPARE = """query($a: ID!, $b: ID!) { compareRuns(originalId: $a, replayId: $b) {
   matchRate divergenceCount originalCostUsd replayCostUsd savingsUsd
@@ -134,17 +132,6 @@ def _wait_ended(client: httpx.Client, run_ids: list[str], timeout_s: float = 120
         time.sleep(0.2)
 
 
-def _api_url(process: RunlensProcess, timeout_s: float = 30) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for line in process.log:
-            match = _API_LINE.search(line)
-            if match:
-                return match.group(1)
-        time.sleep(0.05)
-    raise RuntimeError("runlens did not print its API address")
-
-
 def time_query(
     client: httpx.Client, query: str, variables: dict[str, Any], requests: int, warmup: int
 ) -> list[float]:
@@ -173,12 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="runlens-bench-analysis-") as tmp:
-        process = RunlensProcess(Path(tmp) / "data")
-        grpc = process.start()
+        process = ServeProcess(Path(tmp) / "data")
+        endpoints = process.start()
         try:
-            api = _api_url(process)
             provider = TracerProvider(resource=Resource.create({"service.name": AGENT}))
-            exporter = OTLPSpanExporter(endpoint=f"http://{grpc}", insecure=True)
+            exporter = OTLPSpanExporter(endpoint=endpoints.otlp_grpc_url, insecure=True)
             provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=20_000))
             now = time.time_ns() - 600 * 1_000_000_000
             step = (args.actions + 10) * 1_000_000
@@ -186,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             replay = send_run(provider, RunShape(args.actions, replay_of=original), now + step)
             repeated = send_run(provider, RunShape(args.actions), now + 2 * step)
             provider.shutdown()
-            with httpx.Client(base_url=api, timeout=60) as client:
+            with httpx.Client(base_url=endpoints.api_url, timeout=60) as client:
                 _wait_ended(client, [original, replay, repeated])
                 figures = {
                     f"compareRuns (2 x {args.actions} actions)": time_query(

@@ -13,20 +13,16 @@ import argparse
 import contextlib
 import multiprocessing as mp
 import os
-import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
@@ -43,8 +39,8 @@ from bench.api_data import (
 )
 from bench.api_store import StorePlan, time_store
 from bench.ingest import cpu_busy
+from bench.serve_process import ServeProcess
 
-_API_LINE = re.compile(r"API\s+(http://[\d.]+:\d+)")
 _MIN_COST_USD = 0.05
 
 TIMELINE_LIGHT = """query Timeline($id: ID!) { run(id: $id) { id status
@@ -147,85 +143,6 @@ def ensure_dataset(spec: DatasetSpec, data_dir: Path, fresh: bool, max_seconds: 
 
 
 # -- server ----------------------------------------------------------------------------------
-
-
-class Server:
-    """`python -m runlens serve` on the dataset, loopback only, ports picked by the system."""
-
-    def __init__(self, store_dir: Path, retention_days: int) -> None:
-        self._store_dir = store_dir
-        self._retention_days = retention_days
-        self._proc: subprocess.Popen[str] | None = None
-        self.log: list[str] = []
-        self.url = ""
-
-    def start(self, timeout_s: float = 300) -> str:
-        command = [
-            sys.executable, "-m", "runlens", "serve",
-            "--clickhouse-url", f"chdb://{self._store_dir}",
-            "--grpc-port", "0", "--otlp-http-port", "0", "--port", "0",
-        ]  # fmt: skip
-        env = dict(os.environ)
-        env.update(
-            RUNLENS_HOST="127.0.0.1",
-            RUNLENS_RETENTION_DAYS=str(self._retention_days),
-            # no lost-run sweep while measuring: it scans run_summaries every 30 s and would
-            # close the dataset's running runs (a write) once they are old
-            RUNLENS_RUN_TIMEOUT_S=str(10 * 365 * 86_400),
-            RUNLENS_SWEEP_INTERVAL_S=str(10 * 365 * 86_400),
-        )
-        self._proc = proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            env=env,
-        )  # fmt: skip
-        assert proc.stdout is not None
-        found: list[str] = []
-        ready = threading.Event()
-        threading.Thread(target=self._read, args=(proc.stdout, found, ready), daemon=True).start()
-        if not ready.wait(timeout_s) or not found:
-            self.kill()
-            tail = "\n".join(self.log[-20:])
-            raise RuntimeError(f"runlens did not start within {timeout_s:g} s:\n{tail}")
-        self.url = found[0]
-        return self.url
-
-    def _read(self, stream: IO[str], found: list[str], ready: threading.Event) -> None:
-        for line in stream:
-            self.log.append(line.rstrip())
-            match = _API_LINE.search(line)
-            if match and not found:
-                found.append(match.group(1))
-                ready.set()
-        ready.set()
-
-    @property
-    def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
-
-    def memory_mb(self) -> tuple[float, float]:
-        """(VmRSS, VmHWM) of the server in MB."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        values = {}
-        for key in ("VmRSS", "VmHWM"):
-            match = re.search(rf"{key}:\s+(\d+) kB", status)
-            values[key] = int(match.group(1)) / 1024 if match else 0.0
-        return values["VmRSS"], values["VmHWM"]
-
-    def stop(self, timeout_s: float = 120) -> None:
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait(10)
 
 
 def wait_healthy(client: httpx.Client, timeout_s: float = 120) -> None:
@@ -444,9 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{busy:.0%} of {os.cpu_count()} CPUs busy before the run", flush=True)
     manifest = ensure_dataset(spec, data_dir, args.fresh, args.max_load_seconds)
     plan = probes(manifest, args.calls, args.warmup)
-    server = Server(data_dir / STORE_DIR, spec.retention_days)
+    never = str(10 * 365 * 86_400)
+    server = ServeProcess(
+        data_dir / STORE_DIR,
+        env={
+            "RUNLENS_RETENTION_DAYS": str(spec.retention_days),
+            # no lost-run sweep while measuring: it scans run_summaries every 30 s and would
+            # close the dataset's running runs (a write) once they are old
+            "RUNLENS_RUN_TIMEOUT_S": never,
+            "RUNLENS_SWEEP_INTERVAL_S": never,
+        },
+    )
     started = time.monotonic()
-    url = server.start()
+    url = server.start(timeout_s=300).api_url
     try:
         with httpx.Client(base_url=url, timeout=60, trust_env=False) as client:
             wait_healthy(client)
@@ -454,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             verify_counts(client, manifest)
             print(f"timing {len(plan)} queries x {args.calls} calls…", flush=True)
             figures = measure(client, plan, args.calls, args.warmup)
-        figures.rss_mb, figures.hwm_mb = server.memory_mb()
+        figures.rss_mb = server.rss_bytes() / 2**20
+        figures.hwm_mb = server.figures().peak_rss_bytes / 2**20
     finally:
         server.stop()
     if not args.no_store:

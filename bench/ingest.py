@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench.null_receiver import null_receiver_main
 from bench.report import Report, render
-from bench.runlens_process import RunlensProcess, ServerFigures
 from bench.sender import Round, RoundResult, SenderReady, sender_main
+from bench.serve_process import ServeProcess, ServerFigures
 from bench.store_figures import StoreFigures, inspect_store
 
 _SETUP_TIMEOUT_S = 300.0
@@ -120,12 +120,18 @@ def runlens_round(
     profile: Path | None,
 ) -> tuple[int, float, ServerFigures, StoreFigures]:
     data_dir = work_dir / f"runlens-{number}"
-    server = RunlensProcess(data_dir, profile if last else None)
-    endpoint = server.start()
+    server = ServeProcess(data_dir, profile=profile if last else None)
+    endpoints = server.start()
     try:
-        acked, failed, rate = senders.run_round(endpoint, max_seconds)
+        acked, failed, rate = senders.run_round(
+            f"{endpoints.host}:{endpoints.grpc_port}", max_seconds
+        )
     finally:
-        figures = server.stop()
+        code = server.stop(120)
+        figures = server.figures()
+    if code != 0:
+        tail = "\n".join(server.log[-20:])
+        raise RuntimeError(f"runlens exited with {code}:\n{tail}")
     if failed:
         print(f"  {failed} spans were not acknowledged (deadline or errors)")
     with ProcessPoolExecutor(1, mp_context=ctx) as pool:

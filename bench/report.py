@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from bench.runlens_process import ServerFigures
 from bench.sender import SenderReady
+from bench.serve_process import ServerFigures
 from bench.store_figures import StoreFigures
 
 TARGET_RATIO = 0.60

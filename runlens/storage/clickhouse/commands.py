@@ -77,7 +77,7 @@ def run_commands(
     found: dict[str, list[ControlCommand]] = {}
     if not run_ids:
         return found
-    rows = select(_RUN_COMMANDS, {"project_id": project_id, "run_ids": list(run_ids)})
+    rows = select.rows(_RUN_COMMANDS, {"project_id": project_id, "run_ids": list(run_ids)})
     for row in rows:
         command = command_from_row(row)
         found.setdefault(command.run_id, []).append(command)
@@ -85,7 +85,7 @@ def run_commands(
 
 
 def command(select: Select, project_id: str, command_id: str) -> ControlCommand | None:
-    rows = select(_COMMAND, {"project_id": project_id, "command_id": command_id})
+    rows = select.rows(_COMMAND, {"project_id": project_id, "command_id": command_id})
     return command_from_row(rows[0]) if rows else None
 
 
@@ -93,4 +93,4 @@ def commands_in_states(
     select: Select, project_id: str, kind: CommandKind, states: Sequence[CommandState]
 ) -> list[ControlCommand]:
     params = {"project_id": project_id, "kind": kind.value, "states": [s.value for s in states]}
-    return [command_from_row(row) for row in select(_IN_STATES, params)]
+    return [command_from_row(row) for row in select.rows(_IN_STATES, params)]

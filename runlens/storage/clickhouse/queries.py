@@ -7,13 +7,23 @@ the partitions a query touches.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-Select = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
-"""Runs one SELECT with bound parameters and returns its rows as dicts. The store hands out
-selects bound to one project: they add `project_id` to the parameters and refuse statements
-without PROJECT_FILTER."""
+import pyarrow as pa
+
+
+class Select(Protocol):
+    """Runs one SELECT with bound parameters. The store hands out selects bound to one project:
+    they add `project_id` to the parameters and refuse statements without PROJECT_FILTER."""
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The result as one dict per row (small results)."""
+        ...
+
+    def table(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        """The result as Arrow, for results converted column by column (spans)."""
+        ...
+
 
 PROJECT_FILTER = "project_id = {project_id:String}"
 

@@ -113,13 +113,13 @@ FROM {RUN_SUMMARIES} FINAL
 WHERE {" AND ".join(where)}
 ORDER BY {column} {direction}, run_id {direction}
 LIMIT {{limit:UInt32}}"""
-    return [summary_from_row(row) for row in select(sql, params)]
+    return [summary_from_row(row) for row in select.rows(sql, params)]
 
 
 def count_runs(select: Select, query: RunQuery) -> int:
     where, params = _filters(query)
     sql = f"SELECT count() AS n FROM {RUN_SUMMARIES} FINAL WHERE {' AND '.join(where)}"
-    return int(select(sql, params)[0]["n"])
+    return int(select.rows(sql, params)[0]["n"])
 
 
 def run_summaries(select: Select, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]:
@@ -128,7 +128,7 @@ def run_summaries(select: Select, project_id: str, run_ids: Sequence[str]) -> li
     sql = f"""SELECT {SUMMARY_COLUMNS}
 FROM {RUN_SUMMARIES} FINAL
 WHERE project_id = {{project_id:String}} AND run_id IN {{run_ids:Array(String)}}"""
-    rows = select(sql, {"project_id": project_id, "run_ids": sorted(set(run_ids))})
+    rows = select.rows(sql, {"project_id": project_id, "run_ids": sorted(set(run_ids))})
     return [summary_from_row(row) for row in rows]
 
 
@@ -156,7 +156,7 @@ LIMIT {{limit:UInt32}}"""
         "agent_ids": sorted(set(agent_ids)),
         "limit": limit,
     }
-    rows = select(sql, params)
+    rows = select.rows(sql, params)
     return [AgentStats(r["a_id"], r["a_name"], int(r["run_count"])) for r in rows]
 
 
@@ -167,7 +167,7 @@ def project_totals(select: Select, project_id: str, since_ns: int | None) -> Pro
     sum(output_tokens) AS output, sum(reasoning_tokens) AS reasoning
 FROM {RUN_SUMMARIES} FINAL
 WHERE {where}"""
-    row = select(sql, {"project_id": project_id, "since_ns": since_ns or 0})[0]
+    row = select.rows(sql, {"project_id": project_id, "since_ns": since_ns or 0})[0]
     return ProjectTotals(
         runs=int(row["runs"]),
         spans=int(row["spans"]),
@@ -244,5 +244,5 @@ def intercepts(select: Select, query: InterceptQuery) -> list[InterceptCandidate
             budget_usd=None if row["budget_usd"] is None else float(row["budget_usd"]),
             interventions=int(row["interventions"]),
         )
-        for row in select(sql, params)
+        for row in select.rows(sql, params)
     ]

@@ -1,9 +1,10 @@
 """Pure conversions between canonical records and the columns of `runlens.spans` / `runlens.logs`.
 
 `to_rows` / `logs_to_rows` build one Arrow table per batch column by column (one Python list per
-column, no per-row dicts; maps and lists from flat key/value arrays and offsets). `from_row` /
-`log_from_row` / `summary_from_row` turn one result row (as read by the queries of `queries.py`)
-back into a record.
+column, no per-row dicts; maps and lists from flat key/value arrays and offsets).
+`spans_from_table` turns a read of spans back into records the same way, column by column;
+`log_from_row` / `summary_from_row` turn one result row (as read by the queries of
+`queries.py`) back into a record.
 """
 
 from __future__ import annotations
@@ -252,69 +253,83 @@ def logs_to_rows(logs: Sequence[LogRecord], ingested_at_us: int) -> pa.Table:
 
 
 def _as_dict(value: Any) -> dict[str, str]:
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    return {str(k): str(v) for k, v in value or ()}
+    """A Map column's value (Arrow gives a list of key/value pairs) as a dict."""
+    return dict(value) if value else {}
 
 
-def from_row(row: Mapping[str, Any]) -> SpanRecord:
-    """A span as read by `queries.SPAN_COLUMNS` (timestamps as integer nanoseconds)."""
-    return SpanRecord(
-        project_id=row["project_id"],
-        run_id=row["run_id"],
-        trace_id=row["trace_id"],
-        span_id=row["span_id"],
-        parent_span_id=row["parent_span_id"],
-        kind=SpanKind(row["kind"]),
-        name=row["name"],
-        status=SpanStatus(row["status"]),
-        start_time_unix_nano=int(row["start_time_unix_nano"]),
-        end_time_unix_nano=int(row["end_time_unix_nano"]),
-        service_name=row["service_name"],
-        agent_id=row["agent_id"],
-        agent_name=row["agent_name"],
-        conversation_id=row["conversation_id"],
-        provider=row["provider"],
-        request_model=row["request_model"],
-        response_model=row["response_model"],
-        temperature=row["temperature"],
-        top_p=row["top_p"],
-        max_tokens=row["max_tokens"],
-        stop_reason=row["stop_reason"],
-        response_id=row["response_id"],
-        usage=TokenUsage(
-            input=int(row["input_tokens"]),
-            cached_input=int(row["cached_tokens"]),
-            cache_write=int(row["cache_write_tokens"]),
-            output=int(row["output_tokens"]),
-            reasoning=int(row["reasoning_tokens"]),
-        ),
-        cost_usd=row["cost_usd"],
-        cost_source=CostSource(row["cost_source"]),
-        price_version=row["price_version"],
-        input=row["input"],
-        output=row["output"],
-        tool_name=row["tool_name"],
-        tool_call_id=row["tool_call_id"],
-        tool_calls=tuple(
-            ToolCallRequest(id=c["id"], name=c["name"], arguments=c["arguments"])
-            for c in row["tool_calls"]
-        ),
-        error_type=row["error_type"],
-        error_message=row["error_message"],
-        outcome=row["outcome"],
-        replay_of=row["replay_of"],
-        code_filepath=row["code_filepath"],
-        code_function=row["code_function"],
-        code_lineno=int(row["code_lineno"]),
-        dialects=tuple(row["dialects"]),
-        attributes=_as_dict(row["attributes"]),
-        resource=_as_dict(row["resource"]),
-        events=row["events"],
-        scope_name=row["scope_name"],
-        truncated=bool(row["truncated"]),
-        binary=bool(row["binary"]),
-    )
+_KINDS = {member.value: member for member in SpanKind}
+_STATUSES = {member.value: member for member in SpanStatus}
+_COST_SOURCES = {member.value: member for member in CostSource}
+
+
+def spans_from_table(table: pa.Table) -> list[SpanRecord]:
+    """The spans of a read of `queries.SPAN_COLUMNS` (timestamps as integer nanoseconds),
+    converted column by column: a dict per row first would cost as much again."""
+    c: dict[str, list[Any]] = {name: table.column(name).to_pylist() for name in table.column_names}
+    usage = [
+        TokenUsage(*counts)
+        for counts in zip(
+            c["input_tokens"], c["cached_tokens"], c["cache_write_tokens"], c["output_tokens"],
+            c["reasoning_tokens"], strict=True,
+        )
+    ]  # fmt: skip
+    calls = [
+        tuple(ToolCallRequest(x["id"], x["name"], x["arguments"]) for x in v) if v else ()
+        for v in c["tool_calls"]
+    ]
+    attributes = [_as_dict(v) for v in c["attributes"]]
+    resource = [_as_dict(v) for v in c["resource"]]
+    kind, status, source = c["kind"], c["status"], c["cost_source"]
+    return [
+        SpanRecord(
+            project_id=c["project_id"][i],
+            run_id=c["run_id"][i],
+            trace_id=c["trace_id"][i],
+            span_id=c["span_id"][i],
+            parent_span_id=c["parent_span_id"][i],
+            kind=_KINDS[kind[i]],
+            name=c["name"][i],
+            status=_STATUSES[status[i]],
+            start_time_unix_nano=c["start_time_unix_nano"][i],
+            end_time_unix_nano=c["end_time_unix_nano"][i],
+            service_name=c["service_name"][i],
+            agent_id=c["agent_id"][i],
+            agent_name=c["agent_name"][i],
+            conversation_id=c["conversation_id"][i],
+            provider=c["provider"][i],
+            request_model=c["request_model"][i],
+            response_model=c["response_model"][i],
+            temperature=c["temperature"][i],
+            top_p=c["top_p"][i],
+            max_tokens=c["max_tokens"][i],
+            stop_reason=c["stop_reason"][i],
+            response_id=c["response_id"][i],
+            usage=usage[i],
+            cost_usd=c["cost_usd"][i],
+            cost_source=_COST_SOURCES[source[i]],
+            price_version=c["price_version"][i],
+            input=c["input"][i],
+            output=c["output"][i],
+            tool_name=c["tool_name"][i],
+            tool_call_id=c["tool_call_id"][i],
+            tool_calls=calls[i],
+            error_type=c["error_type"][i],
+            error_message=c["error_message"][i],
+            outcome=c["outcome"][i],
+            replay_of=c["replay_of"][i],
+            code_filepath=c["code_filepath"][i],
+            code_function=c["code_function"][i],
+            code_lineno=c["code_lineno"][i],
+            dialects=tuple(c["dialects"][i]),
+            attributes=attributes[i],
+            resource=resource[i],
+            events=c["events"][i],
+            scope_name=c["scope_name"][i],
+            truncated=bool(c["truncated"][i]),
+            binary=bool(c["binary"][i]),
+        )
+        for i in range(table.num_rows)
+    ]
 
 
 def log_from_row(row: Mapping[str, Any]) -> LogRecord:

@@ -28,9 +28,9 @@ from runlens.storage.clickhouse.migrate import migrate
 from runlens.storage.clickhouse.queries import PROJECT_FILTER as _PROJECT_FILTER
 from runlens.storage.clickhouse.queries import Select
 from runlens.storage.clickhouse.rows import (
-    from_row,
     log_from_row,
     logs_to_rows,
+    spans_from_table,
     summary_from_row,
     to_rows,
 )
@@ -342,15 +342,14 @@ class ClickHouseStore:
                 raise RetryableStorageError("ClickHouse does not answer")
 
     def run_summary(self, project_id: str, run_id: str) -> RunSummary | None:
-        rows = self._scoped(project_id)(q.RUN_SUMMARY, {"run_id": run_id})
+        rows = self._scoped(project_id).rows(q.RUN_SUMMARY, {"run_id": run_id})
         return summary_from_row(rows[0]) if rows else None
 
     def run_spans(self, project_id: str, run_id: str) -> list[SpanRecord]:
-        rows = self._scoped(project_id)(q.RUN_SPANS, {"run_id": run_id})
-        return [from_row(row) for row in rows]
+        return spans_from_table(self._scoped(project_id).table(q.RUN_SPANS, {"run_id": run_id}))
 
     def run_logs(self, project_id: str, run_id: str) -> list[LogRecord]:
-        rows = self._scoped(project_id)(q.RUN_LOGS, {"run_id": run_id})
+        rows = self._scoped(project_id).rows(q.RUN_LOGS, {"run_id": run_id})
         return [log_from_row(row) for row in rows]
 
     # -- RunRegistryReader, TimelineReader (SQL in registry.py / timeline.py) ---------------
@@ -457,20 +456,33 @@ class ClickHouseStore:
         return [keys.key_from_row(row) for row in self._rows(keys.LIST_KEYS, params)]
 
     def _scoped(self, project_id: str) -> Select:
-        """The one read path of project data: binds `project_id` into every statement and
-        refuses a statement that does not filter on it, so no read can cross projects."""
+        """The one read path of project data (see `ProjectReads`)."""
+        return ProjectReads(self._table, project_id)
 
-        def select(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-            if _PROJECT_FILTER not in sql:
-                raise PermanentStorageError(f"read not scoped to a project: {sql[:120]!r}")
-            return self._rows(sql, {**params, "project_id": project_id})
-
-        return select
+    def _table(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        with translated():
+            return self._client().query_arrow(sql, parameters=params)
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with translated():
-            table = self._client().query_arrow(sql, parameters=params)
-            rows: list[dict[str, Any]] = table.to_pylist()
+        rows: list[dict[str, Any]] = self._table(sql, params).to_pylist()
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectReads:
+    """Reads of one project's data: binds `project_id` into every statement and refuses a
+    statement that does not filter on it, so no read can cross projects."""
+
+    run: Callable[[str, dict[str, Any]], pa.Table]
+    project_id: str
+
+    def table(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        if _PROJECT_FILTER not in sql:
+            raise PermanentStorageError(f"read not scoped to a project: {sql[:120]!r}")
+        return self.run(sql, {**params, "project_id": self.project_id})
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.table(sql, params).to_pylist()
         return rows
 
 

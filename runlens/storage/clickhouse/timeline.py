@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import pyarrow as pa
+
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS, Select
-from runlens.storage.clickhouse.rows import from_row, log_from_row
+from runlens.storage.clickhouse.rows import log_from_row, spans_from_table
 from runlens.storage.clickhouse.summaries import LOWER_BOUND_SLACK_NS
 from runlens.storage.contract import RunChanges, RunStatus, RunSummary, RunTimeline
 
@@ -171,6 +173,12 @@ WHERE {_RUN_SEQ}
 ORDER BY ingest_seq, time, span_id, stream, seq"""
 
 
+def _with_seq(table: pa.Table) -> list[tuple[int, SpanRecord]]:
+    """The spans of a read that adds `ingest_seq`, each with it."""
+    seqs = table.column("ingest_seq").to_pylist()
+    return list(zip(seqs, spans_from_table(table), strict=True))
+
+
 def run_changes(
     select: Select, project_id: str, run_id: str, after_seq: int, upto_seq: int
 ) -> RunChanges:
@@ -182,9 +190,9 @@ def run_changes(
         "after_seq": after_seq,
         "upto_seq": upto_seq,
     }
-    spans = tuple((int(row["ingest_seq"]), from_row(row)) for row in select(CHANGED_SPANS, params))
+    spans = tuple(_with_seq(select.table(CHANGED_SPANS, params)))
     logs = tuple(
-        (int(row["ingest_seq"]), log_from_row(row)) for row in select(CHANGED_LOGS, params)
+        (int(row["ingest_seq"]), log_from_row(row)) for row in select.rows(CHANGED_LOGS, params)
     )
     return RunChanges(spans, logs)
 
@@ -217,10 +225,10 @@ def runs_changes(
         "upto_seq": upto_seq,
     }
     spans: dict[str, list[tuple[int, SpanRecord]]] = {}
-    for row in select(CHANGED_RUNS_SPANS, params):
-        spans.setdefault(row["run_id"], []).append((int(row["ingest_seq"]), from_row(row)))
+    for seq, span in _with_seq(select.table(CHANGED_RUNS_SPANS, params)):
+        spans.setdefault(span.run_id, []).append((seq, span))
     logs: dict[str, list[tuple[int, LogRecord]]] = {}
-    for row in select(CHANGED_RUNS_LOGS, params):
+    for row in select.rows(CHANGED_RUNS_LOGS, params):
         logs.setdefault(row["run_id"], []).append((int(row["ingest_seq"]), log_from_row(row)))
     return {
         run_id: RunChanges(tuple(spans.get(run_id, ())), tuple(logs.get(run_id, ())))
@@ -247,14 +255,14 @@ def run_timelines(
         "lower_ns": bounds[0],
         "upper_ns": bounds[1],
     }
-    log_rows = _PARALLEL.submit(select, TIMELINE_LOGS, params) if logs else None
+    log_rows = _PARALLEL.submit(select.rows, TIMELINE_LOGS, params) if logs else None
     try:
-        span_rows = select(spans_sql(fields), params)
+        span_table = select.table(spans_sql(fields), params)
     finally:
         found_logs = [] if log_rows is None else log_rows.result()
     spans: dict[str, list[SpanRecord]] = {}
-    for row in span_rows:
-        spans.setdefault(row["run_id"], []).append(from_row(row))
+    for span in spans_from_table(span_table):
+        spans.setdefault(span.run_id, []).append(span)
     records: dict[str, list[LogRecord]] = {}
     for row in found_logs:
         records.setdefault(row["run_id"], []).append(log_from_row(row))
@@ -296,12 +304,12 @@ def run_actions(
     params = {"project_id": project_id, "run_ids": sorted(set(run_ids))}
     sql = ACTION_SPANS.replace("{replace}", _NO_RAW if payloads else _NO_PAYLOADS)
     spans: dict[str, list[SpanRecord]] = {}
-    for row in select(sql, params):
-        spans.setdefault(row["run_id"], []).append(from_row(row))
+    for span in spans_from_table(select.table(sql, params)):
+        spans.setdefault(span.run_id, []).append(span)
     logs: dict[str, list[LogRecord]] = {}
     if payloads and spans:
         params["run_ids"] = sorted(spans)
-        for row in select(ACTION_EVENT_LOGS, params):
+        for row in select.rows(ACTION_EVENT_LOGS, params):
             logs.setdefault(row["run_id"], []).append(log_from_row(row))
     return {
         run_id: RunTimeline(spans=tuple(found), logs=tuple(logs.get(run_id, ())))
