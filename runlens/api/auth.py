@@ -29,8 +29,11 @@ class AuthFailure(Exception):
 
 async def resolve_project(auth: Authenticator, pairs: Iterable[tuple[str, object]]) -> str:
     """The project of the key in `pairs` (headers or a connection payload)."""
+    credential = credential_from(pairs)
     try:
-        return await run_in_threadpool(auth.project_for, credential_from(pairs))
+        if credential is None:  # no lookup to wait for: answer on the loop
+            return auth.project_for(None)
+        return await run_in_threadpool(auth.project_for, credential)
     except Unauthenticated as exc:
         raise AuthFailure(401, "UNAUTHENTICATED", str(exc)) from exc
     except AuthUnavailable as exc:
