@@ -1,13 +1,13 @@
 """Live latency benchmark: from a span's start in the agent to its first `runEvents` message on
 a WebSocket subscriber. Run with `python -m bench.live` (`--help` for the knobs).
 
-One process: `runlens serve` on a fresh `chdb://` directory (ports 0, 127.0.0.1), an agent
-thread using the OpenTelemetry SDK with `BatchSpanProcessor` + `StartMarkerSpanProcessor`, and
-`--subscribers` WebSocket clients (`graphql-transport-ws`), each following one run of its own;
-the agent spreads `--rate` spans/s over those runs (one open root each, children started and
-ended at once). Latency = receive time minus the span's `startedAt`, for the first message showing
-each span. Agent, server and clients share one interpreter (and its GIL), so the figures are an
-upper bound of what a separate agent process would see. Every wait is bounded.
+Three processes, as in use: `runlens serve` on a fresh `chdb://` directory (ports 0, 127.0.0.1);
+an agent (spawned) using the OpenTelemetry SDK with `BatchSpanProcessor` +
+`StartMarkerSpanProcessor`; and, in this process, `--subscribers` WebSocket clients
+(`graphql-transport-ws`), each following one run of its own. The agent spreads `--rate`
+spans/s over those runs (one open root each, children started and ended at once). Latency =
+receive time minus the span's `startedAt` (one clock: the same machine), for the first message
+showing each span. All three share the machine's CPUs. Every wait is bounded.
 
 `--rounds N` repeats the measurement, each round on a fresh server and directory, and prints the
 median of each figure; the header says how busy the CPUs were just before (other work on the
@@ -19,13 +19,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
@@ -37,9 +39,9 @@ from opentelemetry.trace import Span
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.ingest import cpu_busy
+from bench.serve_process import ServeProcess
 from runlens.sdk import StartMarkerSpanProcessor
-from runlens.serve import Endpoints, Server, keep_gc_out_of_requests
-from runlens.settings import Settings
+from runlens.serve import Endpoints
 
 QUERY = """subscription ($runId: ID!) {
   runEvents(runId: $runId) { type event { spanId startedAt } }
@@ -48,8 +50,8 @@ WAIT_S = 30.0
 
 
 class Agent:
-    def __init__(self, endpoints: Endpoints, runs: int) -> None:
-        target = f"127.0.0.1:{endpoints.grpc_port}"
+    def __init__(self, grpc_port: int, runs: int) -> None:
+        target = f"127.0.0.1:{grpc_port}"
         self.markers = StartMarkerSpanProcessor(OTLPSpanExporter(endpoint=target, insecure=True))
         self.provider = TracerProvider(resource=Resource.create({"service.name": "bench-live"}))
         self.provider.add_span_processor(
@@ -80,6 +82,24 @@ class Agent:
         for root in self.roots:
             root.end()
         self.provider.shutdown()
+
+
+def agent_main(grpc_port: int, runs: int, rate: float, seconds: float, conn: Connection) -> None:
+    """The spawned agent: sends its run ids, drives the load on "go", reports, closes."""
+    agent = Agent(grpc_port, runs)
+    conn.send(agent.run_ids())
+    conn.recv()
+    agent.drive(rate, seconds)
+    conn.send((agent.started, agent.markers.dropped))
+    conn.recv()
+    agent.close()
+    conn.send(None)
+
+
+def _receive(conn: Connection, timeout_s: float) -> Any:
+    if not conn.poll(timeout_s):
+        raise RuntimeError(f"the agent process did not answer within {timeout_s:g} s")
+    return conn.recv()
 
 
 async def subscriber(
@@ -136,26 +156,39 @@ class Figures:
 
 
 async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
-    agent = Agent(endpoints, args.subscribers)
-    latencies: list[float] = []
-    overflows: list[int] = []
-    done = asyncio.Event()
-    tasks = [
-        asyncio.create_task(subscriber(endpoints.api_url, run, latencies, overflows, done))
-        for run in agent.run_ids()
-    ]
-    await asyncio.sleep(1.0)  # let every client subscribe
-    driver = threading.Thread(target=agent.drive, args=(args.rate, args.seconds))
-    driver.start()
-    await asyncio.to_thread(driver.join, args.seconds + WAIT_S)
-    await asyncio.sleep(args.drain)
-    done.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
-    agent.close()
+    ctx = mp.get_context("spawn")  # never fork a process that may hold chDB
+    conn, child = ctx.Pipe()
+    agent = ctx.Process(
+        target=agent_main,
+        args=(endpoints.grpc_port, args.subscribers, args.rate, args.seconds, child),
+        daemon=True,
+    )
+    agent.start()
+    try:
+        run_ids: list[str] = await asyncio.to_thread(_receive, conn, 60)
+        latencies: list[float] = []
+        overflows: list[int] = []
+        done = asyncio.Event()
+        tasks = [
+            asyncio.create_task(subscriber(endpoints.api_url, run, latencies, overflows, done))
+            for run in run_ids
+        ]
+        await asyncio.sleep(1.0)  # let every client subscribe
+        conn.send("go")
+        started, dropped = await asyncio.to_thread(_receive, conn, args.seconds + WAIT_S)
+        await asyncio.sleep(args.drain)
+        done.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
+        conn.send("close")
+        await asyncio.to_thread(_receive, conn, WAIT_S)
+    finally:
+        agent.join(10)
+        if agent.is_alive():
+            agent.terminate()
     return Figures(
-        started=agent.started,
+        started=started,
         seen=len(latencies),
-        dropped=agent.markers.dropped,
+        dropped=dropped,
         overflows=len(overflows),
         p50_ms=percentile(latencies, 0.50),
         p99_ms=percentile(latencies, 0.99),
@@ -163,20 +196,10 @@ async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
 
 
 def one_round(args: argparse.Namespace) -> Figures:
-    directory = tempfile.mkdtemp(prefix="runlens-bench-live-")
-    server = Server(
-        Settings(
-            clickhouse_url=f"chdb://{directory}/data",
-            host="127.0.0.1",
-            grpc_port=0,
-            otlp_http_port=0,
-            port=0,
-        )
-    )
-    endpoints = server.start()
-    keep_gc_out_of_requests()  # as `runlens serve` does
+    directory = Path(tempfile.mkdtemp(prefix="runlens-bench-live-"))
+    server = ServeProcess(directory / "data")
     try:
-        return asyncio.run(measure(args, endpoints))
+        return asyncio.run(measure(args, server.start()))
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
