@@ -48,6 +48,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from bench.serve_process import ServeProcess
+from runlens.collector.receiver.utf8_repair import length_delimited as wire
 from runlens.serve import Endpoints
 
 CAPTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real-clients"
@@ -195,42 +196,22 @@ def _hostile_message(rng: random.Random, signal: str, corpus: Corpus) -> bytes:
     return bytes(message.SerializeToString())
 
 
-def wire_field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field."""
-    return wire_varint(number << 3 | 2) + wire_varint(len(payload)) + payload
-
-
-def wire_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def _deep_value(depth: int) -> bytes:
     """An AnyValue nested `depth` arrays deep, serialized by hand (the library refuses to
     build what it would refuse to parse)."""
     value = AnyValue(string_value="leaf").SerializeToString()
     for _ in range(depth):
-        value = wire_field(5, wire_field(1, value))  # AnyValue.array_value → ArrayValue.values
+        value = wire(5, wire(1, value))  # AnyValue.array_value → ArrayValue.values
     return bytes(value)
 
 
 def _deep_request(rng: random.Random, signal: str) -> bytes:
     """A request whose one attribute value is nested deeper than any sane client sends."""
-    attribute = wire_field(1, b"deep") + wire_field(
-        2, _deep_value(rng.choice([5, 40, 60, 500, 5000]))
-    )
+    attribute = wire(1, b"deep") + wire(2, _deep_value(rng.choice([5, 40, 60, 500, 5000])))
     if signal == "logs":  # LogRecord.attributes 6, ScopeLogs.log_records 2, ResourceLogs 2, 1
-        return wire_field(1, wire_field(2, wire_field(2, wire_field(6, attribute))))
-    span = (
-        wire_field(1, rng.randbytes(16))
-        + wire_field(2, rng.randbytes(8))
-        + wire_field(9, attribute)
-    )
-    return wire_field(1, wire_field(2, wire_field(2, span)))  # Span in ScopeSpans in ResourceSpans
+        return wire(1, wire(2, wire(2, wire(6, attribute))))
+    span = wire(1, rng.randbytes(16)) + wire(2, rng.randbytes(8)) + wire(9, attribute)
+    return wire(1, wire(2, wire(2, span)))  # Span in ScopeSpans in ResourceSpans
 
 
 def _json_wrong_type(rng: random.Random, document: Any) -> Any:

@@ -17,22 +17,9 @@ from runlens.collector.receiver.decode import (
     read_traces,
 )
 from runlens.collector.receiver.utf8_repair import MalformedProtobuf, repair_utf8
+from runlens.collector.receiver.utf8_repair import length_delimited as wire
 
 TRACES = ExportTraceServiceRequest.DESCRIPTOR
-
-
-def field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field, written by hand."""
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def request(name: str = "chat", value: str = "fine", key: str = "note") -> bytes:
@@ -81,7 +68,7 @@ def test_other_strings_get_replacement_characters_and_enclosing_lengths_follow()
 
 
 def test_unknown_fields_are_kept_as_sent() -> None:
-    unknown = field(99, b"\xff\xfe")  # not a string field: not touched, not counted
+    unknown = wire(99, b"\xff\xfe")  # not a string field: not touched, not counted
     body = request(value="VALUE").replace(b"VALUE", b"VA\xffUE") + unknown
     repaired = repair_utf8(TRACES, body)
     assert repaired.fields == 1 and repaired.body.endswith(unknown)
@@ -89,13 +76,11 @@ def test_unknown_fields_are_kept_as_sent() -> None:
 
 def nested(depth: int, leaf: bytes) -> bytes:
     """A request whose attribute value nests `depth` arrays around a string leaf."""
-    value = field(1, leaf)  # AnyValue.string_value
+    value = wire(1, leaf)  # AnyValue.string_value
     for _ in range(depth):
-        value = field(5, field(1, value))  # AnyValue.array_value → ArrayValue.values
-    span = (
-        field(1, b"\x01" * 16) + field(2, b"\x02" * 8) + field(9, field(1, b"k") + field(2, value))
-    )
-    return field(1, field(2, field(2, span)))
+        value = wire(5, wire(1, value))  # AnyValue.array_value → ArrayValue.values
+    span = wire(1, b"\x01" * 16) + wire(2, b"\x02" * 8) + wire(9, wire(1, b"k") + wire(2, value))
+    return wire(1, wire(2, wire(2, span)))
 
 
 def test_depth_is_bounded_as_protobuf_bounds_it() -> None:

@@ -20,7 +20,6 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from bench.fuzz import wire_field
 from runlens.collector.receiver.decode import (
     Decoded,
     DecodeError,
@@ -30,6 +29,7 @@ from runlens.collector.receiver.decode import (
     parse_logs,
     parse_traces,
 )
+from runlens.collector.receiver.utf8_repair import length_delimited as wire
 from runlens.semconv import keys
 from runlens.semconv.events import apply_log_events, map_log
 from runlens.semconv.mapping import map_span
@@ -743,11 +743,11 @@ def test_deeply_nested_protobuf_is_a_decode_error(depth: int, logs: bool) -> Non
     messages; explaining the refusal must not recurse past Python's limit either)."""
     value = AnyValue(string_value="leaf").SerializeToString()
     for _ in range(depth):
-        value = wire_field(5, wire_field(1, value))  # AnyValue.array_value → ArrayValue.values
-    attribute = wire_field(1, b"deep") + wire_field(2, value)
+        value = wire(5, wire(1, value))  # AnyValue.array_value → ArrayValue.values
+    attribute = wire(1, b"deep") + wire(2, value)
     if logs:  # LogRecord.attributes in ScopeLogs.log_records in ResourceLogs in the request
-        body = wire_field(1, wire_field(2, wire_field(2, wire_field(6, attribute))))
+        body = wire(1, wire(2, wire(2, wire(6, attribute))))
     else:
-        span = wire_field(1, b"\x01" * 16) + wire_field(2, b"\x02" * 8) + wire_field(9, attribute)
-        body = wire_field(1, wire_field(2, wire_field(2, span)))
+        span = wire(1, b"\x01" * 16) + wire(2, b"\x02" * 8) + wire(9, attribute)
+        body = wire(1, wire(2, wire(2, span)))
     decode_body(body, json_encoded=False, logs=logs)

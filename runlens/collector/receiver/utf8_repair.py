@@ -98,18 +98,19 @@ def _field(
             str(chunk, "utf-8")
         except UnicodeDecodeError:
             if descriptor.full_name == _ANY_VALUE and field.number == _STRING_VALUE:
-                return _length_delimited(_BYTES_VALUE, bytes(chunk)), 1
+                return length_delimited(_BYTES_VALUE, bytes(chunk)), 1
             text = str(chunk, "utf-8", "replace")
-            return _length_delimited(field.number, text.encode()), 1
+            return length_delimited(field.number, text.encode()), 1
         return None, 0
     if field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type is not None:
         inner, fields = _message(field.message_type, chunk, depth + 1)
-        return None if inner is None else _length_delimited(field.number, inner), fields
+        return None if inner is None else length_delimited(field.number, inner), fields
     return None, 0
 
 
-def _length_delimited(number: int, payload: bytes) -> bytes:
-    return _encode_varint(number << 3 | _LENGTH_DELIMITED) + _encode_varint(len(payload)) + payload
+def length_delimited(number: int, payload: bytes) -> bytes:
+    """Field `number` holding `payload`, as protobuf writes a string, bytes or message field."""
+    return encode_varint(number << 3 | _LENGTH_DELIMITED) + encode_varint(len(payload)) + payload
 
 
 def _varint(data: memoryview, pos: int) -> tuple[int, int]:
@@ -124,7 +125,8 @@ def _varint(data: memoryview, pos: int) -> tuple[int, int]:
     raise MalformedProtobuf("a varint is truncated or longer than 10 bytes")
 
 
-def _encode_varint(value: int) -> bytes:
+def encode_varint(value: int) -> bytes:
+    """`value` as a protobuf varint."""
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
