@@ -71,13 +71,6 @@ class Subscription:
         self._last_seq = start_seq  # of the last event queued
         self._overflowed = False
 
-    def matches(self, event: LiveEvent) -> bool:
-        return (
-            event.project_id == self.project_id
-            and event.type in self.types
-            and (self.run_id is None or event.run_id == self.run_id)
-        )
-
     def offer(self, events: Sequence[LiveEvent]) -> None:
         """Queue events (called by the bus under its lock, from any thread)."""
         if self._overflowed:
@@ -130,13 +123,14 @@ class LiveBus:
             raise ValueError("max_queued must be at least 1")
         self.max_queued = max_queued
         self.lock = threading.Lock()
-        self._subscribers: list[Subscription] = []
+        # By topic: (project, run) for one run's subscribers, (project, None) for a project's.
+        self._topics: dict[tuple[str, str | None], list[Subscription]] = {}
         self._last_seq = time.time_ns() // 1000
         self.peak_queued = 0  # the longest any subscriber's queue has been
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return sum(map(len, self._topics.values()))
 
     @property
     def last_seq(self) -> int:
@@ -153,13 +147,20 @@ class LiveBus:
         given types of event only when `types` is given."""
         with self.lock:
             subscription = Subscription(self, project_id, run_id, types, self._last_seq)
-            self._subscribers.append(subscription)
+            self._topics.setdefault((project_id, run_id), []).append(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self.lock:
-            if subscription in self._subscribers:
-                self._subscribers.remove(subscription)
+            self._drop(subscription)
+
+    def _drop(self, subscription: Subscription) -> None:
+        topic = (subscription.project_id, subscription.run_id)
+        subscribers = self._topics.get(topic, [])
+        if subscription in subscribers:
+            subscribers.remove(subscription)
+            if not subscribers:
+                del self._topics[topic]
 
     def publish(self, events: Sequence[LiveEvent]) -> None:
         """Hand events of stored data to every matching subscriber, never blocking."""
@@ -167,10 +168,15 @@ class LiveBus:
             return
         with self.lock:
             self._last_seq = max(self._last_seq, *(event.seq for event in events))
-            for subscription in list(self._subscribers):
-                matching = [event for event in events if subscription.matches(event)]
-                if matching:
-                    try:
-                        subscription.offer(matching)
-                    except RuntimeError:  # its event loop is closed: it will never read again
-                        self._subscribers.remove(subscription)
+            by_topic: dict[tuple[str, str | None], list[LiveEvent]] = {}
+            for event in events:
+                by_topic.setdefault((event.project_id, event.run_id), []).append(event)
+                by_topic.setdefault((event.project_id, None), []).append(event)
+            for topic, topic_events in by_topic.items():
+                for subscription in list(self._topics.get(topic, ())):
+                    matching = [e for e in topic_events if e.type in subscription.types]
+                    if matching:
+                        try:
+                            subscription.offer(matching)
+                        except RuntimeError:  # its event loop is closed: it never reads again
+                            self._drop(subscription)
