@@ -12,13 +12,14 @@ import os
 
 import pyarrow as pa
 
-CHDB_MALLOC_CONF = "dirty_decay_ms:0"
+CHDB_MALLOC_CONF = "dirty_decay_ms:1000"
 """jemalloc options for chDB's allocator. chDB's built-in default keeps freed pages for 5 s
 (`dirty_decay_ms:5000`) before giving them back to the OS, so during a steady ingest the pages
-freed by one insert or merge stayed resident under the next: ~90 MB of the peak at 200k spans.
-0 returns whole freed pages at once (~5% more server CPU per span, throughput unchanged within
-noise; the 200k-span benchmark peaked at 714 MB with 1000 ms, 614 MB with 0). An operator's own
-`JE_MALLOC_CONF` wins."""
+freed by one insert or merge stayed resident under the next. Returning them at once (0) cut the
+200k-span ingest peak from 714 to 614 MB but made every query fault its memory in again: on the
+10M-span benchmark a run lookup took 19 ms instead of 11, a light timeline 48 ms instead of 28.
+1 s keeps what one query frees for the next and returns what a merge freed soon after. An
+operator's own `JE_MALLOC_CONF` wins."""
 
 
 def tune_embedded_process() -> None:
