@@ -6,8 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from google.protobuf.message import Message
 
 from runlens.auth.authenticator import (
     Authenticator,
@@ -15,13 +14,9 @@ from runlens.auth.authenticator import (
     Unauthenticated,
     credential_from,
 )
-from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
-from runlens.collector.receiver.decode import (
-    DecodeError,
-    DecodeLimits,
-    read_logs,
-    read_traces,
-)
+from runlens.collector.ingest import Ingest, Invalid, Unavailable
+from runlens.collector.receiver.decode import DecodeError, DecodeLimits
+from runlens.collector.receiver.exports import export_logs, export_traces
 
 
 class _Exports:
@@ -35,39 +30,21 @@ class _Exports:
         return self._auth.project_for(credential_from(context.invocation_metadata()))
 
     def traces(self, body: bytes, context: grpc.ServicerContext) -> bytes:
-        def export() -> Accepted:
-            project = self._project(context)
-            decoded = read_traces(body, json_encoded=False, limits=self._limits)
-            return self._ingest.spans(
-                decoded.items, project, decoded.rejected, decoded.error_message, decoded.warning
-            )
-
-        accepted = _call(context, export)
-        response = trace_service_pb2.ExportTraceServiceResponse()
-        if accepted.rejected or accepted.message:  # a message alone is a warning
-            response.partial_success.rejected_spans = accepted.rejected
-            response.partial_success.error_message = accepted.message
-        return bytes(response.SerializeToString())
+        return _call(
+            context,
+            lambda: export_traces(self._ingest, self._limits, body, False, self._project(context)),
+        )
 
     def logs(self, body: bytes, context: grpc.ServicerContext) -> bytes:
-        def export() -> Accepted:
-            project = self._project(context)
-            decoded = read_logs(body, json_encoded=False, limits=self._limits)
-            return self._ingest.logs(
-                decoded.items, project, decoded.rejected, decoded.error_message, decoded.warning
-            )
-
-        accepted = _call(context, export)
-        response = logs_service_pb2.ExportLogsServiceResponse()
-        if accepted.rejected or accepted.message:  # a message alone is a warning
-            response.partial_success.rejected_log_records = accepted.rejected
-            response.partial_success.error_message = accepted.message
-        return bytes(response.SerializeToString())
+        return _call(
+            context,
+            lambda: export_logs(self._ingest, self._limits, body, False, self._project(context)),
+        )
 
 
-def _call(context: grpc.ServicerContext, export: Callable[[], Accepted]) -> Accepted:
+def _call(context: grpc.ServicerContext, export: Callable[[], Message]) -> bytes:
     try:
-        return export()
+        return bytes(export().SerializeToString())
     except Unauthenticated as exc:
         context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
     except (Unavailable, AuthUnavailable) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,8 +20,6 @@ from fastapi.responses import Response
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from starlette.concurrency import run_in_threadpool
 
 from runlens.auth.authenticator import (
@@ -29,13 +28,9 @@ from runlens.auth.authenticator import (
     Unauthenticated,
     credential_from,
 )
-from runlens.collector.ingest import Accepted, Ingest, Invalid, Unavailable
-from runlens.collector.receiver.decode import (
-    DecodeError,
-    DecodeLimits,
-    read_logs,
-    read_traces,
-)
+from runlens.collector.ingest import Ingest, Invalid, Unavailable
+from runlens.collector.receiver.decode import DecodeError, DecodeLimits
+from runlens.collector.receiver.exports import export_logs, export_traces
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -54,28 +49,6 @@ def build_otlp_http_app(
     ingest: Ingest, *, auth: Authenticator, limits: DecodeLimits, max_request_bytes: int
 ) -> FastAPI:
     app = FastAPI(title="runlens OTLP/HTTP receiver", docs_url=None, redoc_url=None)
-
-    def export_traces(body: bytes, json_encoded: bool, project_id: str) -> Message:
-        decoded = read_traces(body, json_encoded=json_encoded, limits=limits)
-        accepted = ingest.spans(
-            decoded.items, project_id, decoded.rejected, decoded.error_message, decoded.warning
-        )
-        response = ExportTraceServiceResponse()
-        if accepted.rejected or accepted.message:  # a message alone is a warning
-            response.partial_success.rejected_spans = accepted.rejected
-            response.partial_success.error_message = accepted.message
-        return response
-
-    def export_logs(body: bytes, json_encoded: bool, project_id: str) -> Message:
-        decoded = read_logs(body, json_encoded=json_encoded, limits=limits)
-        accepted: Accepted = ingest.logs(
-            decoded.items, project_id, decoded.rejected, decoded.error_message, decoded.warning
-        )
-        response = ExportLogsServiceResponse()
-        if accepted.rejected or accepted.message:  # a message alone is a warning
-            response.partial_success.rejected_log_records = accepted.rejected
-            response.partial_success.error_message = accepted.message
-        return response
 
     async def handle(request: Request, export: Callable[[bytes, bool, str], Message]) -> Response:
         json_encoded = _media_type(request) != PROTOBUF  # errors for other types in JSON
@@ -103,11 +76,11 @@ def build_otlp_http_app(
 
     @app.post("/v1/traces")
     async def traces(request: Request) -> Response:
-        return await handle(request, export_traces)
+        return await handle(request, partial(export_traces, ingest, limits))
 
     @app.post("/v1/logs")
     async def logs(request: Request) -> Response:
-        return await handle(request, export_logs)
+        return await handle(request, partial(export_logs, ingest, limits))
 
     return app
 
