@@ -13,11 +13,11 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from runlens.api.graphql.timeline import event_outcome, event_status
+from runlens.api.graphql.types.common import timestamp
 from runlens.api.graphql.types.events import event_id, json_value
 from runlens.semconv.records import SpanRecord, SpanStatus, TokenUsage
 from runlens.storage.contract import RunStatus, RunSummary
@@ -44,10 +44,8 @@ _MEDIA_TYPES = {
 
 def iso(unix_nano: int) -> str | None:
     """ISO 8601 in UTC with microseconds, as GraphQL's `DateTime`; None for 0 ("not yet")."""
-    if unix_nano <= 0:
-        return None
-    seconds, rest = divmod(unix_nano, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000).isoformat()
+    moment = timestamp(unix_nano)
+    return None if moment is None else moment.isoformat()
 
 
 def _tokens(input: int, cached: int, cache_write: int, output: int, reasoning: int) -> Json:

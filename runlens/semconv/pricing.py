@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,12 @@ class PriceTable:
         self.version = version
         self._models = {name.lower(): price for name, price in models.items()}
         self._cache: dict[str, ModelPrice | None] = {}
+
+    @classmethod
+    @cache
+    def bundled(cls) -> PriceTable:
+        """The bundled table, loaded once."""
+        return cls.load()
 
     @classmethod
     def load(cls, override_path: Path | None = None) -> PriceTable:

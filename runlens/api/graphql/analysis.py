@@ -11,7 +11,6 @@ evidence.
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 
 import strawberry
 
@@ -32,11 +31,6 @@ Info = strawberry.Info[Context, None]
 EVIDENCE_RUNS = 20
 """How many of the agent's most recent ended runs `determinismReport` compares with."""
 _ENDED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.TERMINATED)
-
-
-@cache
-def _bundled_prices() -> PriceTable:
-    return PriceTable.load()
 
 
 async def _summary(info: Info, run_id: str) -> RunSummary:
@@ -93,7 +87,7 @@ class AnalysisQuery:
             _summary(info, str(original_id)), _summary(info, str(replay_id))
         )
         original, replay = await _spans(info, *summaries)
-        prices = info.context.options.prices or _bundled_prices()
+        prices = info.context.options.prices or PriceTable.bundled()
         comparison = await asyncio.to_thread(compare, original, replay, prices)
         return RunComparison.of(str(original_id), str(replay_id), comparison)
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from runlens.api.graphql.errors import ApiError, ErrorCode
-from runlens.api.graphql.selection import FULL_READ, EventRead
+from runlens.api.graphql.selection import EventRead
 from runlens.api.graphql.timeline import TimelineView, build_view
 from runlens.storage.contract import AgentStats, ApiReader, RunSummary, StorageError
 
@@ -44,11 +44,6 @@ class Loaders:
         found = await off_loop(self._reader.run_summaries, self._project_id, run_ids)
         by_id = {s.run_id: s for s in found}
         return [by_id.get(run_id) for run_id in run_ids]
-
-    @property
-    def timelines(self) -> DataLoader[str, TimelineView]:
-        """Timelines with every span field and the log records."""
-        return self.timelines_for(FULL_READ)
 
     def timelines_for(self, read: EventRead) -> DataLoader[str, TimelineView]:
         """Timelines read as `read` says (one loader, so one batch, per kind of read)."""

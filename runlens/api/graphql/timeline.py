@@ -108,13 +108,10 @@ def select_events(
     statuses: Collection[str] = (),
     outcomes: Collection[str] = (),
     search: str | None = None,
-    after_sequence: int = 0,
 ) -> list[SpanRecord]:
     """The run's events in sequence order that pass every given filter."""
     selected: list[SpanRecord] = []
     for span in view.spans:
-        if view.sequence[span.span_id] <= after_sequence:
-            continue
         if kinds and span.kind.value not in kinds:
             continue
         if statuses and event_status(span, view.summary) not in statuses:

@@ -4,7 +4,6 @@ a replay its own run, and the canonical input runlens would store for a span's a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -76,11 +75,6 @@ def current_chat_span_name(default: str) -> str:
     return span.name if operation == "chat" else default
 
 
-@cache
-def _prices() -> PriceTable:
-    return PriceTable.load()
-
-
 def stored_input(
     name: str, attributes: Mapping[str, str | int | float | bool], scope: str = ""
 ) -> str:
@@ -99,4 +93,4 @@ def stored_input(
         attributes=values,
         scope_name=scope,
     )
-    return canonical_text(map_span(raw, project_id="", prices=_prices()).input)
+    return canonical_text(map_span(raw, project_id="", prices=PriceTable.bundled()).input)

@@ -10,6 +10,7 @@ from enum import Enum
 import strawberry
 
 from runlens.api.graphql.types.common import timestamp
+from runlens.control import service
 from runlens.control.service import payload_of
 from runlens.storage import commands
 
@@ -36,9 +37,9 @@ class CommandState(Enum):
 
 @strawberry.enum(description="How a steering message reaches the agent.")
 class SteerMode(Enum):
-    QUEUE = "queue"
-    STEER = "steer"
-    INTERRUPT = "interrupt"
+    QUEUE = service.SteerMode.QUEUE.value
+    STEER = service.SteerMode.STEER.value
+    INTERRUPT = service.SteerMode.INTERRUPT.value
 
 
 @strawberry.type(description="A command sent to an agent, in its current state.")
