@@ -34,6 +34,11 @@ UPDATES = """subscription($search: String) {
 }"""
 
 
+def assert_status(gql: GraphQL, run_id: str, status: str) -> None:
+    run = run_of(gql, run_id)
+    assert run["status"] == status, run
+
+
 def run_of(gql: GraphQL, run_id: str) -> dict[str, Any]:
     run: dict[str, Any] = gql(RUN, id=run_id)["run"]
     return run
@@ -106,7 +111,11 @@ def test_steering_messages_reach_the_agent(gql: GraphQL, make_agent: AgentFactor
         "message": "also check the changelog",
         "mode": "queue",
     }
-    eventually(lambda: run_of(gql, running.run_id)["commands"][0]["state"] == "APPLIED" or None)
+    def first_applied() -> None:
+        commands = run_of(gql, running.run_id)["commands"]
+        assert commands and commands[0]["state"] == "APPLIED", commands
+
+    eventually(first_applied)
     gql(STEER, id=running.run_id, message="skip the docs", mode="STEER")
 
     def both_applied() -> None:
@@ -155,7 +164,7 @@ def test_terminating_a_finished_run_is_a_clear_no_op(
     gql: GraphQL, make_agent: AgentFactory
 ) -> None:
     finished = make_agent().run("say hello", steps=1)
-    eventually(lambda: run_of(gql, finished.run_id)["status"] == "COMPLETED" or None)
+    eventually(lambda: assert_status(gql, finished.run_id, "COMPLETED"))
     command = gql(TERMINATE, id=finished.run_id, reason="too late")["terminateRun"]
     assert (command["state"], command["detail"]) == ("REJECTED", "run already completed")
     steer = gql(STEER, id=finished.run_id, message="hi", mode="INTERRUPT")["steerRun"]
@@ -217,7 +226,7 @@ def test_long_poll_answers_when_a_command_arrives_and_times_out_empty(
         assert applied.status_code == 200 and applied.json()["state"] == "applied"
         failed = httpx.post(f"{ack}/{first['id']}/ack", json={"state": "failed"})
         assert failed.status_code == 409
-        eventually(lambda: run_of(gql, run_id)["status"] == "TERMINATED" or None)
+        eventually(lambda: assert_status(gql, run_id, "TERMINATED"))
     finally:
         root.end()
 
