@@ -112,8 +112,20 @@ def as_json_text(value: AttrValue) -> str:
         parsed = loads(value)
         if parsed is None and value.strip() != "null":
             return dumps(value)
+        if value == value.strip() and is_compact_json(value):
+            return value  # already compact: writing it out again would give the same JSON
         return dumps(parsed)
     return dumps(value)
+
+
+_LOOSE = ('": ', '", "', "}, {", "\n")
+"""What JSON written with spaces or indentation (json.dumps' defaults, pretty printing) contains."""
+
+
+def is_compact_json(text: str) -> bool:
+    """Cheap test that JSON text has no whitespace between tokens (a false "no" only costs a
+    re-encode: a string value may contain the same characters)."""
+    return not any(loose in text for loose in _LOOSE)
 
 
 def with_dropped(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runlens.semconv.coerce import dumps, loads
+from runlens.semconv.coerce import dumps, is_compact_json, loads
 from runlens.semconv.records import AttrValue, ToolCallRequest
 
 Message = dict[str, Any]
@@ -40,17 +40,7 @@ def parse_messages(value: AttrValue) -> tuple[list[Message] | None, str | None]:
     if not unchanged or not isinstance(value, str):
         return out, None
     text = value.strip()
-    return out, (text if _compact(text) else None)
-
-
-_LOOSE = ('": ', '", "', "}, {", "\n")
-"""What JSON written with spaces or indentation (json.dumps' defaults, pretty printing) contains."""
-
-
-def _compact(text: str) -> bool:
-    """Cheap test that JSON text has no whitespace between tokens (a false "no" only costs a
-    re-encode: a string value may contain the same characters)."""
-    return not any(loose in text for loose in _LOOSE)
+    return out, (text if is_compact_json(text) else None)
 
 
 def _normalize_message(message: dict[str, Any]) -> Message:
