@@ -10,7 +10,6 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 import uvicorn
@@ -30,7 +29,7 @@ from runlens.control.service import ControlService
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.redaction import Redactor
 from runlens.settings import Settings
-from runlens.storage.clickhouse.store import ClickHouseStore
+from runlens.storage.clickhouse.store import ClickHouseStore, chdb_path
 from runlens.storage.contract import SpanWriter
 
 log = logging.getLogger(__name__)
@@ -232,6 +231,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def data_location(dsn: str) -> str:
+    """Where the data lives, for the start banner: the embedded directory, or the server (the
+    URL without its credentials)."""
     if dsn.startswith("chdb://"):
-        return str(Path(dsn.removeprefix("chdb://") or ".").resolve())
+        return chdb_path(dsn) or "in memory (embedded, not kept)"
     return dsn.rsplit("@", maxsplit=1)[-1]
