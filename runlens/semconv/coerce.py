@@ -152,16 +152,13 @@ def attributes_text(
         elif source:
             exact.add(source)
     if not exact and not families:
-        return {
-            key: value if isinstance(value, str) else dumps(value)
-            for key, value in attributes.items()
-        }
+        return {key: as_text(value) for key, value in attributes.items()}
     prefixes = tuple(families)
     out: dict[str, str] = {}
     for key, value in attributes.items():
         if key in exact or (prefixes and key.startswith(prefixes) and _message_field(key)):
             continue
-        out[key] = value if isinstance(value, str) else dumps(value)
+        out[key] = as_text(value)
     return out
 
 

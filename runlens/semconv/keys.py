@@ -1,4 +1,4 @@
-"""Every attribute key the mappers read, grouped by dialect, and runlens' own `runlens.*` keys.
+"""The attribute keys the mappers read, grouped by dialect, and runlens' own `runlens.*` keys.
 
 docs/semconv.md explains how each maps. Keys that appear only as prefixes of flattened families
 end with a dot.
@@ -19,10 +19,6 @@ RUNLENS_REPLAY_OF = "runlens.replay.of"
 """On a replayed run: the id of the original run."""
 RUNLENS_RETRIGGER_OF = "runlens.retrigger.of"
 """On a run started by `retriggerRun`: the id of the run it repeats (kept in `attributes`)."""
-RUNLENS_COMPACTION_STRATEGY = "runlens.compaction.strategy"
-"""Context compaction strategy: `summarize`, `truncate` or `provider`."""
-RUNLENS_COMPACTION_TRIGGER = "runlens.compaction.trigger"
-"""What triggered compaction: `token_threshold`, `message_count`, `manual` or `provider`."""
 RUNLENS_COMPACTION_MESSAGES_BEFORE = "runlens.compaction.messages_before"
 """Number of messages before compaction."""
 RUNLENS_COMPACTION_MESSAGES_AFTER = "runlens.compaction.messages_after"
@@ -144,13 +140,6 @@ GEN_AI_PROMPT_PREFIX = "gen_ai.prompt."
 """Flattened legacy input messages `gen_ai.prompt.{i}.{role,content,tool_call_id,tool_calls...}`."""
 GEN_AI_COMPLETION_PREFIX = "gen_ai.completion."
 """Flattened legacy output messages `gen_ai.completion.{i}.*`."""
-LEGACY_MESSAGE_EVENTS = (
-    "gen_ai.system.message",
-    "gen_ai.user.message",
-    "gen_ai.assistant.message",
-    "gen_ai.tool.message",
-)
-"""Per-message log events (GenAI <= 1.36)."""
 GEN_AI_CHOICE_EVENT = "gen_ai.choice"
 """Per-choice log event (GenAI <= 1.36)."""
 
@@ -209,8 +198,6 @@ TL_ENTITY_INPUT = "traceloop.entity.input"
 """Entity input JSON."""
 TL_ENTITY_OUTPUT = "traceloop.entity.output"
 """Entity output JSON."""
-TL_ASSOCIATION_PREFIX = "traceloop.association.properties."
-"""User association properties (conversation_id, session_id, thread_id, user_id, ...)."""
 TL_CONVERSATION_KEYS = (
     "traceloop.association.properties.conversation_id",
     "traceloop.association.properties.session_id",
@@ -243,20 +230,14 @@ PAI_AGENT_NAME = "agent_name"
 """Legacy agent name."""
 PAI_MODEL_NAME = "model_name"
 """Agent span: the agent's model."""
-PAI_PREFIX = "pydantic_ai."
-"""Detection prefix for pydantic-ai."""
 OPERATION_COST = "operation.cost"
 """Producer cost in USD (pydantic-ai / Logfire, from genai-prices)."""
-LOGFIRE_PREFIX = "logfire."
-"""Detection prefix for Logfire."""
 LOGFIRE_SPAN_TYPE = "logfire.span_type"
 """`span`, `log`, or `pending_span` (a start marker)."""
 LOGFIRE_PENDING_SPAN = "pending_span"
 """The `logfire.span_type` of a pending span."""
 LOGFIRE_PENDING_PARENT_ID = "logfire.pending_parent_id"
 """On a pending span: the real span's parent id (the pending span's parent is the real span)."""
-LOGFIRE_METRICS = "logfire.metrics"
-"""Root-span roll-up of usage and cost: never summed (would double count)."""
 LOGFIRE_REQUEST_DATA = "request_data"
 """instrument_openai(): request JSON (only `{model}`)."""
 LOGFIRE_USAGE_RAW = "gen_ai.usage.raw"

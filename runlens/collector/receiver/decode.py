@@ -1,4 +1,5 @@
-"""OTLP protobuf/JSON → `RawSpan` / `RawLog`. The only module that touches OTLP message types.
+"""OTLP protobuf/JSON → `RawSpan` / `RawLog`: the receiver's one reader of OTLP requests
+(`exports` builds the responses).
 
 Malformed bodies raise `DecodeError` (→ INVALID_ARGUMENT / 400). Spans or log records with
 invalid ids (or timestamps past 2**63 - 1 ns) are rejected one by one and counted, so the

@@ -20,8 +20,9 @@ from runlens.collector.receiver.exports import export_logs, export_traces
 
 
 class _Exports:
-    """Both Export methods. Requests arrive as bytes and are parsed here, so a malformed body
-    gets INVALID_ARGUMENT with a message rather than gRPC's generic deserialization error."""
+    """Both Export methods. Requests arrive as raw bytes and are parsed by `exports`, so a
+    malformed body gets INVALID_ARGUMENT with a message rather than gRPC's generic
+    deserialization error."""
 
     def __init__(self, ingest: Ingest, limits: DecodeLimits, auth: Authenticator) -> None:
         self._ingest, self._limits, self._auth = ingest, limits, auth
