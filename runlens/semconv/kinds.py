@@ -110,6 +110,21 @@ def base_kind(attributes: Attributes, name: str) -> SpanKind:
     return kind_from_name(name)
 
 
+_CHAIN_OPERATIONS = frozenset({"invoke_workflow", "execute_task", "plan"})
+_CHAIN_TRACELOOP = frozenset({"workflow", "task"})
+
+
+def is_chain(attributes: Attributes) -> bool:
+    """A workflow, chain or task span in any dialect (OpenInference kinds in any case, as
+    `base_kind` reads them)."""
+    oi_kind = attributes.get(keys.OI_SPAN_KIND)
+    return (
+        attributes.get(keys.GEN_AI_OPERATION_NAME) in _CHAIN_OPERATIONS
+        or (isinstance(oi_kind, str) and oi_kind.upper() == "CHAIN")
+        or attributes.get(keys.TL_SPAN_KIND) in _CHAIN_TRACELOOP
+    )
+
+
 def kind_from_name(name: str) -> SpanKind:
     exact = _EXACT_NAMES.get(name)
     if exact is not None:

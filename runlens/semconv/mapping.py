@@ -12,7 +12,7 @@ from runlens.semconv import genai, keys, logfire, openinference, openllmetry
 from runlens.semconv.coerce import as_str, attributes_text, dumps, in_range, with_dropped
 from runlens.semconv.draft import SpanDraft, scan
 from runlens.semconv.errors import code_location, error_of
-from runlens.semconv.kinds import base_kind, summarizing_name
+from runlens.semconv.kinds import base_kind, is_chain, summarizing_name
 from runlens.semconv.messages import (
     first_finish_reason,
     has_compaction_part,
@@ -31,8 +31,6 @@ from runlens.semconv.records import (
 )
 
 _LLM_LIKE = (SpanKind.LLM_CALL, SpanKind.EMBEDDING)
-_CHAIN_OPERATIONS = ("invoke_workflow", "execute_task", "plan")
-_CHAIN_KINDS = ("CHAIN", "workflow", "task")
 
 
 def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord:
@@ -160,14 +158,7 @@ def _final_kind(
         draft.output_messages and has_compaction_part(draft.output_messages)
     ):
         return SpanKind.SUMMARIZATION
-    agent_or_chain = kind is SpanKind.AGENT or (
-        kind is SpanKind.OTHER
-        and (
-            attributes.get(keys.GEN_AI_OPERATION_NAME) in _CHAIN_OPERATIONS
-            or attributes.get(keys.OI_SPAN_KIND) in _CHAIN_KINDS
-            or attributes.get(keys.TL_SPAN_KIND) in _CHAIN_KINDS
-        )
-    )
+    agent_or_chain = kind is SpanKind.AGENT or (kind is SpanKind.OTHER and is_chain(attributes))
     if agent_or_chain and summarizing_name(name, draft.agent_name):
         return SpanKind.SUMMARIZATION
     return kind

@@ -355,6 +355,7 @@ def test_logfire_raw_usage(prices: PriceTable) -> None:
             "chat x",
         ),
         ({"openinference.span.kind": "CHAIN"}, "condense_history"),
+        ({"openinference.span.kind": "chain"}, "summarize history"),  # any case, as kinds read it
         (
             {
                 "openinference.span.kind": "LLM",
