@@ -110,8 +110,8 @@ def base_kind(attributes: Attributes, name: str) -> SpanKind:
     return kind_from_name(name)
 
 
-_CHAIN_OPERATIONS = frozenset({"invoke_workflow", "execute_task", "plan"})
-_CHAIN_TRACELOOP = frozenset({"workflow", "task"})
+_CHAIN_OPERATIONS = ("invoke_workflow", "execute_task", "plan")  # tuples: values may be unhashable
+_CHAIN_TRACELOOP = ("workflow", "task")
 
 
 def is_chain(attributes: Attributes) -> bool:
