@@ -71,4 +71,6 @@ def test_is_new_compares_canonical_messages() -> None:
     assert [(e.kind, e.is_new) for e in entries] == [
         ("system_prompt", False), ("message", False), ("message", False), ("message", True),
     ]  # fmt: skip
-    assert message_key(question) == message_key(json.loads(json.dumps(question)))
+    reordered = {"parts": [{"type": "text", "content": "Q"}], "role": "user"}
+    assert message_key(question) == message_key(reordered)
+    assert message_key(question) != message_key({**reordered, "role": "assistant"})

@@ -111,6 +111,7 @@ def test_steering_messages_reach_the_agent(gql: GraphQL, make_agent: AgentFactor
         "message": "also check the changelog",
         "mode": "queue",
     }
+
     def first_applied() -> None:
         commands = run_of(gql, running.run_id)["commands"]
         assert commands and commands[0]["state"] == "APPLIED", commands

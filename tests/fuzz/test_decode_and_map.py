@@ -105,6 +105,7 @@ odd_text = st.text(
         "started",
         "pending_span",
         "stdout",
+        "model",
         "true",
         "chat",
         "invoke_agent",
@@ -440,7 +441,7 @@ def vars_of_usage(record: SpanRecord) -> list[int]:
 def check_log(record: LogRecord, raw: RawLog) -> None:
     assert record.project_id == PROJECT
     assert record.trace_id == raw.trace_id and record.span_id == raw.span_id
-    assert record.stream in ("", "stdout", "stderr")
+    assert record.stream in ("", "stdout", "stderr", "model")
     assert record.body == "" or isinstance(record.body, str)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in record.attributes.items())
 
