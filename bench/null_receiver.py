@@ -32,7 +32,7 @@ def null_receiver_main(conn: Connection) -> None:
     sends how many spans it parsed."""
     counter = _Counter()
     server = grpc.server(
-        ThreadPoolExecutor(max_workers=16),
+        ThreadPoolExecutor(max_workers=8),
         options=[("grpc.max_receive_message_length", _MAX_REQUEST_BYTES), ("grpc.so_reuseport", 0)],
     )
     server.add_generic_rpc_handlers(
