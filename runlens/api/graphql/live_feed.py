@@ -29,7 +29,13 @@ from typing import Protocol, TypeVar
 import strawberry
 
 from runlens.api.graphql.loaders import off_loop
-from runlens.api.graphql.timeline import STREAMS, TimelineView
+from runlens.api.graphql.timeline import (
+    STREAMS,
+    TimelineView,
+    previous_llm_calls,
+    requested_by,
+    sorted_chunks,
+)
 from runlens.api.graphql.types.actions import chunk_text, event_of
 from runlens.api.graphql.types.common import Long
 from runlens.api.graphql.types.events import Event, event_id
@@ -37,7 +43,7 @@ from runlens.api.graphql.types.live import OutputChunk
 from runlens.bus import LiveBus
 from runlens.semconv.events import apply_log_events
 from runlens.semconv.links import link_tool_calls
-from runlens.semconv.records import LogRecord, SpanKind, SpanRecord
+from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import RunChanges, RunSummary
 
 _SECOND = operator.itemgetter(1)
@@ -132,39 +138,16 @@ class LiveTimeline:
         spans = tuple(map(by_id.__getitem__, span_ids))
         chunks = dict(self._chunks)
 
-        def links() -> Mapping[tuple[str, str], str]:
-            return link_tool_calls(spans)
-
-        linked = _Lazy(links)
-
-        def requested_by() -> Mapping[str, str]:
-            return {tool: llm for (llm, _), tool in linked.items()}
-
-        def previous_llm() -> Mapping[str, str]:
-            previous: dict[str, str] = {}
-            last = ""
-            for span in spans:
-                if span.kind is SpanKind.LLM_CALL:
-                    if last:
-                        previous[span.span_id] = last
-                    last = span.span_id
-            return previous
-
-        def sorted_chunks() -> Mapping[str, tuple[LogRecord, ...]]:
-            return {
-                span_id: tuple(sorted(items, key=lambda c: (c.time_unix_nano, c.stream, c.seq)))
-                for span_id, items in chunks.items()
-            }
-
+        linked = _Lazy(lambda: link_tool_calls(spans))
         return TimelineView(
             spans=spans,
             summary=summary,
             sequence=dict(zip(span_ids, range(1, len(span_ids) + 1), strict=True)),
             by_id=by_id,
             links=linked,
-            requested_by=_Lazy(requested_by),
-            chunks=_Lazy(sorted_chunks),
-            previous_llm=_Lazy(previous_llm),
+            requested_by=_Lazy(lambda: requested_by(linked)),
+            chunks=_Lazy(lambda: sorted_chunks(chunks)),
+            previous_llm=_Lazy(lambda: previous_llm_calls(spans)),
         )
 
 

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from runlens.semconv.events import apply_log_events
@@ -44,26 +44,43 @@ def build_view(timeline: RunTimeline | None, summary: RunSummary | None) -> Time
             events_by_span.setdefault(log.span_id, []).append(log)
     spans = tuple(apply_log_events(s, events_by_span.get(s.span_id, ())) for s in timeline.spans)
     links = link_tool_calls(spans)
-    previous: dict[str, str] = {}
-    last_llm = ""
-    for span in spans:
-        if span.kind is SpanKind.LLM_CALL:
-            if last_llm:
-                previous[span.span_id] = last_llm
-            last_llm = span.span_id
     return TimelineView(
         spans=spans,
         summary=summary,
         sequence={s.span_id: i for i, s in enumerate(spans, start=1)},
         by_id={s.span_id: s for s in spans},
         links=links,
-        requested_by={tool: llm for (llm, _), tool in links.items()},
-        chunks={
-            span_id: tuple(sorted(items, key=lambda c: (c.time_unix_nano, c.stream, c.seq)))
-            for span_id, items in chunks.items()
-        },
-        previous_llm=previous,
+        requested_by=requested_by(links),
+        chunks=sorted_chunks(chunks),
+        previous_llm=previous_llm_calls(spans),
     )
+
+
+def requested_by(links: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    """Tool execution span -> the LLM call that requested it."""
+    return {tool: llm for (llm, _), tool in links.items()}
+
+
+def sorted_chunks(
+    chunks: Mapping[str, Sequence[LogRecord]],
+) -> dict[str, tuple[LogRecord, ...]]:
+    """Each span's output chunks in order: time, then stream, then sequence number."""
+    return {
+        span_id: tuple(sorted(items, key=lambda c: (c.time_unix_nano, c.stream, c.seq)))
+        for span_id, items in chunks.items()
+    }
+
+
+def previous_llm_calls(spans: Sequence[SpanRecord]) -> dict[str, str]:
+    """LLM call span -> the LLM call before it in the run (start order)."""
+    previous: dict[str, str] = {}
+    last = ""
+    for span in spans:
+        if span.kind is SpanKind.LLM_CALL:
+            if last:
+                previous[span.span_id] = last
+            last = span.span_id
+    return previous
 
 
 def event_status(span: SpanRecord, summary: RunSummary | None) -> str:
