@@ -71,26 +71,24 @@ def command_from_row(row: dict[str, Any]) -> ControlCommand:
     )
 
 
-def run_commands(
-    select: Select, project_id: str, run_ids: Sequence[str]
-) -> dict[str, list[ControlCommand]]:
+def run_commands(select: Select, run_ids: Sequence[str]) -> dict[str, list[ControlCommand]]:
     found: dict[str, list[ControlCommand]] = {}
     if not run_ids:
         return found
-    rows = select.rows(_RUN_COMMANDS, {"project_id": project_id, "run_ids": list(run_ids)})
+    rows = select.rows(_RUN_COMMANDS, {"run_ids": list(run_ids)})
     for row in rows:
         command = command_from_row(row)
         found.setdefault(command.run_id, []).append(command)
     return found
 
 
-def command(select: Select, project_id: str, command_id: str) -> ControlCommand | None:
-    rows = select.rows(_COMMAND, {"project_id": project_id, "command_id": command_id})
+def command(select: Select, command_id: str) -> ControlCommand | None:
+    rows = select.rows(_COMMAND, {"command_id": command_id})
     return command_from_row(rows[0]) if rows else None
 
 
 def commands_in_states(
-    select: Select, project_id: str, kind: CommandKind, states: Sequence[CommandState]
+    select: Select, kind: CommandKind, states: Sequence[CommandState]
 ) -> list[ControlCommand]:
-    params = {"project_id": project_id, "kind": kind.value, "states": [s.value for s in states]}
+    params = {"kind": kind.value, "states": [s.value for s in states]}
     return [command_from_row(row) for row in select.rows(_IN_STATES, params)]

@@ -1,6 +1,6 @@
 """Run listings read from `run_summaries`: pages of runs, counts, agents, project totals and
-the runs that need attention. Every statement binds `project_id` and its values as parameters;
-`input`/`output` are never read here."""
+the runs that need attention. Every statement filters on `project_id`, which the store's
+project-scoped select binds; values are bound parameters; `input`/`output` are never read here."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ _SEARCH = """(positionCaseInsensitiveUTF8(run_id, {search:String}) > 0
 
 def _filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
     where = ["project_id = {project_id:String}"]
-    params: dict[str, Any] = {"project_id": query.project_id}
+    params: dict[str, Any] = {}
     if query.statuses:
         where.append("status IN {statuses:Array(String)}")
         params["statuses"] = [s.value for s in query.statuses]
@@ -122,18 +122,18 @@ def count_runs(select: Select, query: RunQuery) -> int:
     return int(select.rows(sql, params)[0]["n"])
 
 
-def run_summaries(select: Select, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]:
+def run_summaries(select: Select, run_ids: Sequence[str]) -> list[RunSummary]:
     if not run_ids:
         return []
     sql = f"""SELECT {SUMMARY_COLUMNS}
 FROM {RUN_SUMMARIES} FINAL
 WHERE project_id = {{project_id:String}} AND run_id IN {{run_ids:Array(String)}}"""
-    rows = select.rows(sql, {"project_id": project_id, "run_ids": sorted(set(run_ids))})
+    rows = select.rows(sql, {"run_ids": sorted(set(run_ids))})
     return [summary_from_row(row) for row in rows]
 
 
 def agent_stats(
-    select: Select, project_id: str, search: str | None, limit: int, agent_ids: Sequence[str] = ()
+    select: Select, search: str | None, limit: int, agent_ids: Sequence[str] = ()
 ) -> list[AgentStats]:
     # No FINAL: uniqExact counts every run once whatever versions are not merged yet.
     where = "project_id = {project_id:String}"
@@ -151,7 +151,6 @@ GROUP BY agent_id
 ORDER BY run_count DESC, a_id
 LIMIT {{limit:UInt32}}"""
     params = {
-        "project_id": project_id,
         "search": search or "",
         "agent_ids": sorted(set(agent_ids)),
         "limit": limit,
@@ -160,14 +159,14 @@ LIMIT {{limit:UInt32}}"""
     return [AgentStats(r["a_id"], r["a_name"], int(r["run_count"])) for r in rows]
 
 
-def project_totals(select: Select, project_id: str, since_ns: int | None) -> ProjectTotals:
+def project_totals(select: Select, since_ns: int | None) -> ProjectTotals:
     where = "project_id = {project_id:String}" + (f" AND {_WINDOW}" if since_ns is not None else "")
     sql = f"""SELECT count() AS runs, sum(span_count) AS spans, sum(action_count) AS actions,
     sum(cost_usd) AS cost, sum(input_tokens) AS input, sum(cached_tokens) AS cached,
     sum(output_tokens) AS output, sum(reasoning_tokens) AS reasoning
 FROM {RUN_SUMMARIES} FINAL
 WHERE {where}"""
-    row = select.rows(sql, {"project_id": project_id, "since_ns": since_ns or 0})[0]
+    row = select.rows(sql, {"since_ns": since_ns or 0})[0]
     return ProjectTotals(
         runs=int(row["runs"]),
         spans=int(row["spans"]),
@@ -225,7 +224,6 @@ def intercepts(select: Select, query: InterceptQuery) -> list[InterceptCandidate
     since_ns = query.started_after_unix_nano or 0
     where = [_WINDOW]
     params: dict[str, Any] = {
-        "project_id": query.project_id,
         "since_ns": since_ns,
         "budget_agents": [agent for agent, _ in query.agent_budgets_usd],
         "budget_values": [float(budget) for _, budget in query.agent_budgets_usd],

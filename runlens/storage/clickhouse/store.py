@@ -361,17 +361,15 @@ class ClickHouseStore:
         return registry.count_runs(self._scoped(query.project_id), query)
 
     def run_summaries(self, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]:
-        return registry.run_summaries(self._scoped(project_id), project_id, run_ids)
+        return registry.run_summaries(self._scoped(project_id), run_ids)
 
     def agent_stats(
         self, project_id: str, search: str | None, limit: int, agent_ids: Sequence[str] = ()
     ) -> list[AgentStats]:
-        return registry.agent_stats(self._scoped(project_id), project_id, search, limit, agent_ids)
+        return registry.agent_stats(self._scoped(project_id), search, limit, agent_ids)
 
     def project_totals(self, project_id: str, started_after_unix_nano: int | None) -> ProjectTotals:
-        return registry.project_totals(
-            self._scoped(project_id), project_id, started_after_unix_nano
-        )
+        return registry.project_totals(self._scoped(project_id), started_after_unix_nano)
 
     def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
         return registry.intercepts(self._scoped(query.project_id), query)
@@ -393,29 +391,25 @@ class ClickHouseStore:
             }
         bounds = timeline.time_bounds(run_ids, known, unrefreshed)
         return timeline.run_timelines(
-            self._scoped(project_id), project_id, run_ids, fields=fields, logs=logs, bounds=bounds
+            self._scoped(project_id), run_ids, fields=fields, logs=logs, bounds=bounds
         )
 
     def run_actions(
         self, project_id: str, run_ids: Sequence[str], payloads: bool
     ) -> dict[str, RunTimeline]:
-        return timeline.run_actions(self._scoped(project_id), project_id, run_ids, payloads)
+        return timeline.run_actions(self._scoped(project_id), run_ids, payloads)
 
     # -- LiveReader -------------------------------------------------------------------------
 
     def run_changes(
         self, project_id: str, run_id: str, after_seq: int, upto_seq: int
     ) -> RunChanges:
-        return timeline.run_changes(
-            self._scoped(project_id), project_id, run_id, after_seq, upto_seq
-        )
+        return timeline.run_changes(self._scoped(project_id), run_id, after_seq, upto_seq)
 
     def runs_changes(
         self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
     ) -> dict[str, RunChanges]:
-        return timeline.runs_changes(
-            self._scoped(project_id), project_id, run_ids, after_seq, upto_seq
-        )
+        return timeline.runs_changes(self._scoped(project_id), run_ids, after_seq, upto_seq)
 
     # -- CommandStore (SQL in commands.py) --------------------------------------------------
 
@@ -429,15 +423,15 @@ class ClickHouseStore:
     def run_commands(
         self, project_id: str, run_ids: Sequence[str]
     ) -> dict[str, list[ControlCommand]]:
-        return commands.run_commands(self._scoped(project_id), project_id, run_ids)
+        return commands.run_commands(self._scoped(project_id), run_ids)
 
     def command(self, project_id: str, command_id: str) -> ControlCommand | None:
-        return commands.command(self._scoped(project_id), project_id, command_id)
+        return commands.command(self._scoped(project_id), command_id)
 
     def commands_in_states(
         self, project_id: str, kind: CommandKind, states: Sequence[CommandState]
     ) -> list[ControlCommand]:
-        return commands.commands_in_states(self._scoped(project_id), project_id, kind, states)
+        return commands.commands_in_states(self._scoped(project_id), kind, states)
 
     # -- KeyStore (SQL in keys.py) -----------------------------------------------------------
 

@@ -158,48 +158,20 @@ ORDER BY run_id, time, span_id, stream, seq"""
 _PARALLEL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="runlens-timeline")
 
 
-_RUN_SEQ = """project_id = {project_id:String} AND run_id = {run_id:String}
-  AND ingest_seq > {after_seq:UInt64} AND ingest_seq <= {upto_seq:UInt64}"""
-
-# FINAL first, then the sequence filter: a span counts only when its current version is new.
-CHANGED_SPANS = f"""SELECT {SPAN_COLUMNS}, ingest_seq
-FROM {SPANS} FINAL
-WHERE {_RUN_SEQ}
-ORDER BY ingest_seq, start_time, span_id"""
-
-CHANGED_LOGS = f"""SELECT {LOG_COLUMNS}, ingest_seq
-FROM {LOGS} FINAL
-WHERE {_RUN_SEQ}
-ORDER BY ingest_seq, time, span_id, stream, seq"""
-
-
 def _with_seq(table: pa.Table) -> list[tuple[int, SpanRecord]]:
     """The spans of a read that adds `ingest_seq`, each with it."""
     seqs = table.column("ingest_seq").to_pylist()
     return list(zip(seqs, spans_from_table(table), strict=True))
 
 
-def run_changes(
-    select: Select, project_id: str, run_id: str, after_seq: int, upto_seq: int
-) -> RunChanges:
-    if upto_seq <= after_seq:
-        return RunChanges((), ())
-    params = {
-        "project_id": project_id,
-        "run_id": run_id,
-        "after_seq": after_seq,
-        "upto_seq": upto_seq,
-    }
-    spans = tuple(_with_seq(select.table(CHANGED_SPANS, params)))
-    logs = tuple(
-        (int(row["ingest_seq"]), log_from_row(row)) for row in select.rows(CHANGED_LOGS, params)
-    )
-    return RunChanges(spans, logs)
+def run_changes(select: Select, run_id: str, after_seq: int, upto_seq: int) -> RunChanges:
+    return runs_changes(select, [run_id], after_seq, upto_seq)[run_id]
 
 
 _RUNS_SEQ = """project_id = {project_id:String} AND run_id IN {run_ids:Array(String)}
   AND ingest_seq > {after_seq:UInt64} AND ingest_seq <= {upto_seq:UInt64}"""
 
+# FINAL first, then the sequence filter: a span counts only when its current version is new.
 CHANGED_RUNS_SPANS = f"""SELECT {SPAN_COLUMNS}, ingest_seq
 FROM {SPANS} FINAL
 WHERE {_RUNS_SEQ}
@@ -212,14 +184,13 @@ ORDER BY run_id, ingest_seq, time, span_id, stream, seq"""
 
 
 def runs_changes(
-    select: Select, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
+    select: Select, run_ids: Sequence[str], after_seq: int, upto_seq: int
 ) -> dict[str, RunChanges]:
     """`run_changes` of several runs over one sequence range, in two reads; every run asked
     for is in the result (with no change when it stored nothing in the range)."""
     if upto_seq <= after_seq or not run_ids:
         return {run_id: RunChanges((), ()) for run_id in run_ids}
     params = {
-        "project_id": project_id,
         "run_ids": sorted(set(run_ids)),
         "after_seq": after_seq,
         "upto_seq": upto_seq,
@@ -238,7 +209,6 @@ def runs_changes(
 
 def run_timelines(
     select: Select,
-    project_id: str,
     run_ids: Sequence[str],
     *,
     fields: Collection[str] | None = None,
@@ -250,7 +220,6 @@ def run_timelines(
     if not run_ids:
         return {}
     params = {
-        "project_id": project_id,
         "run_ids": sorted(set(run_ids)),
         "lower_ns": bounds[0],
         "upper_ns": bounds[1],
@@ -296,12 +265,10 @@ WHERE {_KEYS} AND stream = '' AND event_name != ''
 ORDER BY run_id, time, span_id, seq"""
 
 
-def run_actions(
-    select: Select, project_id: str, run_ids: Sequence[str], payloads: bool
-) -> dict[str, RunTimeline]:
+def run_actions(select: Select, run_ids: Sequence[str], payloads: bool) -> dict[str, RunTimeline]:
     if not run_ids:
         return {}
-    params = {"project_id": project_id, "run_ids": sorted(set(run_ids))}
+    params = {"run_ids": sorted(set(run_ids))}
     sql = ACTION_SPANS.replace("{replace}", _NO_RAW if payloads else _NO_PAYLOADS)
     spans: dict[str, list[SpanRecord]] = {}
     for span in spans_from_table(select.table(sql, params)):
