@@ -212,10 +212,10 @@ def to_rows(spans: Sequence[SpanRecord], ingested_at_us: int) -> pa.Table:
     columns["attributes"] = _map_array(_column(spans, "attributes"))
     columns["resource"] = _map_array(_column(spans, "resource"))
     columns["ingested_at"] = pa.repeat(pa.scalar(ingested_at_us, _TS_US), n)
-    ended = ENDED_BIT | ingested_at_us
-    running = SpanStatus.RUNNING
+    running, ended = SpanStatus.RUNNING, span_version(SpanStatus.OK, ingested_at_us)
+    marker = span_version(running, ingested_at_us)  # one of two values per batch
     columns["version"] = [
-        ingested_at_us if status is running else ended for status in _column(spans, "status")
+        marker if status is running else ended for status in _column(spans, "status")
     ]
     arrays = [
         value if isinstance(value, pa.Array) else pa.array(value, field.type)
