@@ -24,7 +24,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -44,7 +44,7 @@ from runlens.sdk import StartMarkerSpanProcessor
 from runlens.serve import Endpoints
 
 QUERY = """subscription ($runId: ID!) {
-  runEvents(runId: $runId) { type event { spanId startedAt } }
+  runEvents(runId: $runId) { type sequence event { spanId startedAt } }
 }"""
 WAIT_S = 30.0
 
@@ -102,8 +102,18 @@ def _receive(conn: Connection, timeout_s: float) -> Any:
     return conn.recv()
 
 
+@dataclass
+class Samples:
+    """Per span shown live: start to client, start to the write's commit sequence (the time in
+    µs the write began), and that write to client (ms)."""
+
+    total: list[float] = field(default_factory=list)
+    to_write: list[float] = field(default_factory=list)
+    from_write: list[float] = field(default_factory=list)
+
+
 async def subscriber(
-    api_url: str, run_id: str, latencies: list[float], overflows: list[int], done: asyncio.Event
+    api_url: str, run_id: str, samples: Samples, overflows: list[int], done: asyncio.Event
 ) -> None:
     url = api_url.replace("http://", "ws://") + "/graphql"
     ws: ClientConnection = await connect(
@@ -135,7 +145,10 @@ async def subscriber(
             if event and event["spanId"] not in seen:
                 seen.add(event["spanId"])
                 started = datetime.fromisoformat(event["startedAt"]).timestamp()
-                latencies.append((now - started) * 1000)
+                written = int(update["sequence"]) / 1e6
+                samples.total.append((now - started) * 1000)
+                samples.to_write.append((written - started) * 1000)
+                samples.from_write.append((now - written) * 1000)
     finally:
         await ws.close()
 
@@ -153,6 +166,8 @@ class Figures:
     overflows: int
     p50_ms: float
     p99_ms: float
+    to_write_ms: tuple[float, float]  # p50, p99
+    from_write_ms: tuple[float, float]
 
 
 async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
@@ -166,11 +181,11 @@ async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
     agent.start()
     try:
         run_ids: list[str] = await asyncio.to_thread(_receive, conn, 60)
-        latencies: list[float] = []
+        samples = Samples()
         overflows: list[int] = []
         done = asyncio.Event()
         tasks = [
-            asyncio.create_task(subscriber(endpoints.api_url, run, latencies, overflows, done))
+            asyncio.create_task(subscriber(endpoints.api_url, run, samples, overflows, done))
             for run in run_ids
         ]
         await asyncio.sleep(1.0)  # let every client subscribe
@@ -187,17 +202,19 @@ async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
             agent.terminate()
     return Figures(
         started=started,
-        seen=len(latencies),
+        seen=len(samples.total),
         dropped=dropped,
         overflows=len(overflows),
-        p50_ms=percentile(latencies, 0.50),
-        p99_ms=percentile(latencies, 0.99),
+        p50_ms=percentile(samples.total, 0.50),
+        p99_ms=percentile(samples.total, 0.99),
+        to_write_ms=(percentile(samples.to_write, 0.50), percentile(samples.to_write, 0.99)),
+        from_write_ms=(percentile(samples.from_write, 0.50), percentile(samples.from_write, 0.99)),
     )
 
 
-def one_round(args: argparse.Namespace) -> Figures:
+def one_round(args: argparse.Namespace, profile: Path | None) -> Figures:
     directory = Path(tempfile.mkdtemp(prefix="runlens-bench-live-"))
-    server = ServeProcess(directory / "data")
+    server = ServeProcess(directory / "data", profile=profile)
     try:
         return asyncio.run(measure(args, server.start()))
     finally:
@@ -212,6 +229,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--drain", type=float, default=3, help="seconds to wait after the load")
     parser.add_argument("--rounds", type=int, default=1, help="measurements (medians shown)")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the server in the last round (collapsed stacks)"
+    )
     args = parser.parse_args()
     busy = cpu_busy(2.0)
     print(
@@ -220,11 +240,13 @@ def main() -> None:
     )
     rounds: list[Figures] = []
     for n in range(1, args.rounds + 1):
-        f = one_round(args)
+        f = one_round(args, args.profile if n == args.rounds else None)
         rounds.append(f)
         print(
             f"round {n}: started {f.started}, seen live {f.seen}, markers dropped {f.dropped}, "
-            f"overflows {f.overflows}, p50 {f.p50_ms:.1f} ms, p99 {f.p99_ms:.1f} ms",
+            f"overflows {f.overflows}, p50 {f.p50_ms:.1f} ms, p99 {f.p99_ms:.1f} ms "
+            f"(start to write {f.to_write_ms[0]:.0f}/{f.to_write_ms[1]:.0f}, "
+            f"write to client {f.from_write_ms[0]:.0f}/{f.from_write_ms[1]:.0f})",
             flush=True,
         )
 
@@ -237,6 +259,10 @@ def main() -> None:
     print(f"overflows          {median([f.overflows for f in rounds]):.0f} (median)")
     print(f"latency p50        {median([f.p50_ms for f in rounds]):.1f} ms (median of rounds)")
     print(f"latency p99        {median([f.p99_ms for f in rounds]):.1f} ms (median of rounds)")
+    for label, pick in (("start to write", "to_write_ms"), ("write to client", "from_write_ms")):
+        p50 = median([getattr(f, pick)[0] for f in rounds])
+        p99 = median([getattr(f, pick)[1] for f in rounds])
+        print(f"{label:<18} p50 {p50:.1f} ms, p99 {p99:.1f} ms (median of rounds)")
 
 
 if __name__ == "__main__":

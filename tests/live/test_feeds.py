@@ -39,6 +39,12 @@ class CountingReader:
         self.summary_reads += 1
         return self.store.run_summaries(project_id, run_ids)
 
+    def follow_changes(self, project_id: str, run_id: str) -> None:
+        self.store.follow_changes(project_id, run_id)
+
+    def unfollow_changes(self, project_id: str, run_id: str) -> None:
+        self.store.unfollow_changes(project_id, run_id)
+
 
 def seen(items: list[FeedItem]) -> list[tuple[int, str, str]]:
     """(sequence, span id or "", chunk text or event status) of each item."""
@@ -135,5 +141,26 @@ def test_one_read_serves_every_followed_run_and_late_streams_replay_from_memory(
             assert reader.summary_reads - summaries <= 2  # usually one read for both runs
             assert {s.run_id for s in found if s is not None} <= {"a", "b"}
         assert feeds.runs == 0
+
+    asyncio.run(main())
+
+
+def test_a_late_start_marker_does_not_reopen_an_ended_span(
+    store: ClickHouseStore, project_id: str
+) -> None:
+    async def main() -> None:
+        bus = LiveBus()
+        feeds = live_feeds(CountingReader(store), bus, project_id)
+        w0 = store.write([root(project_id, "late", status=SpanStatus.RUNNING)], [])
+        async with feeds.follow("late") as feed:
+            await feeds.catch_up(feed, w0.seq)
+            ended = store.write([span(project_id, "late", "s")], [])
+            bus._last_seq = ended.seq
+            await feeds.catch_up(feed, ended.seq)
+            marker = store.write([span(project_id, "late", "s", status=SpanStatus.RUNNING)], [])
+            bus._last_seq = marker.seq
+            await feeds.catch_up(feed, marker.seq)  # from memory: the marker comes back
+            assert feed.between(ended.seq, marker.seq) == []
+            assert seen(feed.between(w0.seq, marker.seq)) == [(ended.seq, "s", "finished")]
 
     asyncio.run(main())

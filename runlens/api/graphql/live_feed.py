@@ -43,7 +43,7 @@ from runlens.api.graphql.types.live import OutputChunk
 from runlens.bus import LiveBus
 from runlens.semconv.events import apply_log_events
 from runlens.semconv.links import link_tool_calls
-from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.semconv.records import LogRecord, SpanRecord, SpanStatus
 from runlens.storage.contract import RunChanges, RunSummary
 
 _SECOND = operator.itemgetter(1)
@@ -64,6 +64,10 @@ class FeedReader(Protocol):
     ) -> dict[str, RunChanges]: ...
 
     def run_summaries(self, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]: ...
+
+    def follow_changes(self, project_id: str, run_id: str) -> None: ...
+
+    def unfollow_changes(self, project_id: str, run_id: str) -> None: ...
 
 
 class _Lazy(Mapping[K, V]):
@@ -105,8 +109,12 @@ class LiveTimeline:
         self._chunks: dict[str, tuple[LogRecord, ...]] = {}  # terminal output by span
         self._logs: set[tuple[str, str, int, int, str]] = set()
 
-    def apply(self, changes: RunChanges) -> None:
+    def apply(self, changes: RunChanges) -> list[tuple[int, SpanRecord]]:
+        """Take the changes; return the span changes taken. A running version never replaces
+        an ended span (changes served from memory may hold a start marker that arrived after
+        its span ended: `storage.clickhouse.recent`)."""
         touched: set[str] = set()
+        taken: list[tuple[int, SpanRecord]] = []
         for _, log in changes.logs:
             key = _log_key(log)
             if key in self._logs:
@@ -117,8 +125,13 @@ class LiveTimeline:
             elif log.event_name:
                 self._events.setdefault(log.span_id, []).append(log)
                 touched.add(log.span_id)
-        for _, span in changes.spans:
+        for change in changes.spans:
+            span = change[1]
             old = self._stored.get(span.span_id)
+            running = SpanStatus.RUNNING
+            if old is not None and span.status is running and old.status is not running:
+                continue
+            taken.append(change)
             if old is not None and old.start_time_unix_nano != span.start_time_unix_nano:
                 self._order.remove((old.start_time_unix_nano, old.span_id))
                 old = None
@@ -130,6 +143,7 @@ class LiveTimeline:
             stored = self._stored.get(span_id)
             if stored is not None:
                 self._spans[span_id] = apply_log_events(stored, self._events.get(span_id, ()))
+        return taken
 
     def view(self, summary: RunSummary | None) -> TimelineView:
         # Copies at C speed: a view costs little more than its changed spans.
@@ -176,11 +190,11 @@ class RunFeed:
 
     def absorb(self, changes: RunChanges, upto: int) -> None:
         """Take the changes of `(cursor, upto]` (`upto` > `cursor`)."""
-        self._timeline.apply(changes)
+        spans = self._timeline.apply(changes)
         decoded: list[tuple[int, int, FeedItem]] = []
-        if changes.spans:
+        if spans:
             view = self._timeline.view(self.summary)
-            for order, (seq, stored) in enumerate(changes.spans):
+            for order, (seq, stored) in enumerate(spans):
                 span = view.by_id.get(stored.span_id, stored)
                 item = FeedItem(seq, span.span_id, event=event_of(span, view))
                 decoded.append((seq, order, item))
@@ -230,6 +244,7 @@ class LiveFeeds:
         feed = self._feeds.get(run_id)
         if feed is None:
             feed = self._feeds[run_id] = RunFeed(run_id)
+            self.reader.follow_changes(self.project_id, run_id)
         feed.streams += 1
         try:
             yield feed
@@ -237,6 +252,7 @@ class LiveFeeds:
             feed.streams -= 1
             if feed.streams == 0 and self._feeds.get(run_id) is feed:
                 del self._feeds[run_id]
+                self.reader.unfollow_changes(self.project_id, run_id)
                 if not self._feeds:
                     self._on_empty()
 

@@ -27,6 +27,7 @@ from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.migrate import migrate
 from runlens.storage.clickhouse.queries import PROJECT_FILTER as _PROJECT_FILTER
 from runlens.storage.clickhouse.queries import Select
+from runlens.storage.clickhouse.recent import RecentWrites
 from runlens.storage.clickhouse.rows import (
     log_from_row,
     logs_to_rows,
@@ -67,6 +68,7 @@ class _Encoded:
     spans: pa.Table | None
     logs: pa.Table | None
     starts: dict[RunKey, int]  # earliest start of each run the batch touches
+    records: tuple[Sequence[SpanRecord], Sequence[LogRecord]]  # what the tables hold
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
@@ -142,6 +144,7 @@ class ClickHouseStore:
         self._last_version = 0
         self._last_seq = 0
         self._closed = False
+        self._recent = RecentWrites()
 
     @classmethod
     def open(cls, dsn: str, retention_days: int = 90) -> ClickHouseStore:
@@ -214,7 +217,8 @@ class ClickHouseStore:
         with translated():
             span_rows = to_rows(spans, now_us) if spans else None
             log_rows = logs_to_rows(logs, now_us) if logs else None
-        return EncodedBatch(len(spans), len(logs), _Encoded(span_rows, log_rows, starts))
+        encoded = _Encoded(span_rows, log_rows, starts, (spans, logs))
+        return EncodedBatch(len(spans), len(logs), encoded)
 
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
         """Insert spans and logs (one insert each); summaries are left to `refresh_runs`."""
@@ -239,6 +243,11 @@ class ClickHouseStore:
                 self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
             if log_tables:
                 self._insert(q.LOGS, _with_seq(_concat(log_tables), seq))
+        self._recent.add(
+            seq,
+            [span for part in parts for span in part.records[0]],
+            [log for part in parts for log in part.records[1]],
+        )
         with self._lock:
             for key, start in starts.items():
                 known = self._unrefreshed.get(key)
@@ -409,7 +418,20 @@ class ClickHouseStore:
     def runs_changes(
         self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
     ) -> dict[str, RunChanges]:
-        return timeline.runs_changes(self._scoped(project_id), run_ids, after_seq, upto_seq)
+        """From memory for followed runs (`follow_changes`) when it holds the range."""
+        found, missing = self._recent.changes(project_id, run_ids, after_seq, upto_seq)
+        if missing:
+            select = self._scoped(project_id)
+            found.update(timeline.runs_changes(select, missing, after_seq, upto_seq))
+        return found
+
+    def follow_changes(self, project_id: str, run_id: str) -> None:
+        """Keep the run's next writes in memory for `runs_changes`, until `unfollow_changes`
+        (calls are counted, one `unfollow_changes` per `follow_changes`)."""
+        self._recent.follow(RunKey(project_id, run_id))
+
+    def unfollow_changes(self, project_id: str, run_id: str) -> None:
+        self._recent.unfollow(RunKey(project_id, run_id))
 
     # -- CommandStore (SQL in commands.py) --------------------------------------------------
 
