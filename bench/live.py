@@ -41,7 +41,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.ingest import cpu_busy
 from bench.serve_process import ServeProcess
 from runlens.sdk import StartMarkerSpanProcessor
-from runlens.serve import Endpoints
 
 QUERY = """subscription ($runId: ID!) {
   runEvents(runId: $runId) { type sequence event { spanId startedAt } }
@@ -166,11 +165,13 @@ class Figures:
     overflows: int
     p50_ms: float
     p99_ms: float
+    server_cores: float  # server CPU seconds per second of load
     to_write_ms: tuple[float, float]  # p50, p99
     from_write_ms: tuple[float, float]
 
 
-async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
+async def measure(args: argparse.Namespace, server: ServeProcess) -> Figures:
+    endpoints = server.start()
     ctx = mp.get_context("spawn")  # never fork a process that may hold chDB
     conn, child = ctx.Pipe()
     agent = ctx.Process(
@@ -189,8 +190,10 @@ async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
             for run in run_ids
         ]
         await asyncio.sleep(1.0)  # let every client subscribe
+        cpu_before = server.figures().cpu_seconds
         conn.send("go")
         started, dropped = await asyncio.to_thread(_receive, conn, args.seconds + WAIT_S)
+        server_cpu = server.figures().cpu_seconds - cpu_before
         await asyncio.sleep(args.drain)
         done.set()
         await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
@@ -205,6 +208,7 @@ async def measure(args: argparse.Namespace, endpoints: Endpoints) -> Figures:
         seen=len(samples.total),
         dropped=dropped,
         overflows=len(overflows),
+        server_cores=server_cpu / args.seconds,
         p50_ms=percentile(samples.total, 0.50),
         p99_ms=percentile(samples.total, 0.99),
         to_write_ms=(percentile(samples.to_write, 0.50), percentile(samples.to_write, 0.99)),
@@ -216,7 +220,7 @@ def one_round(args: argparse.Namespace, profile: Path | None) -> Figures:
     directory = Path(tempfile.mkdtemp(prefix="runlens-bench-live-"))
     server = ServeProcess(directory / "data", profile=profile)
     try:
-        return asyncio.run(measure(args, server.start()))
+        return asyncio.run(measure(args, server))
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
@@ -244,7 +248,8 @@ def main() -> None:
         rounds.append(f)
         print(
             f"round {n}: started {f.started}, seen live {f.seen}, markers dropped {f.dropped}, "
-            f"overflows {f.overflows}, p50 {f.p50_ms:.1f} ms, p99 {f.p99_ms:.1f} ms "
+            f"overflows {f.overflows}, server {f.server_cores:.2f} cores, "
+            f"p50 {f.p50_ms:.1f} ms, p99 {f.p99_ms:.1f} ms "
             f"(start to write {f.to_write_ms[0]:.0f}/{f.to_write_ms[1]:.0f}, "
             f"write to client {f.from_write_ms[0]:.0f}/{f.from_write_ms[1]:.0f})",
             flush=True,
@@ -257,6 +262,7 @@ def main() -> None:
     print(f"spans seen live    {median([f.seen for f in rounds]):.0f} (median)")
     print(f"markers dropped    {median([f.dropped for f in rounds]):.0f} (median)")
     print(f"overflows          {median([f.overflows for f in rounds]):.0f} (median)")
+    print(f"server CPU         {median([f.server_cores for f in rounds]):.2f} cores (median)")
     print(f"latency p50        {median([f.p50_ms for f in rounds]):.1f} ms (median of rounds)")
     print(f"latency p99        {median([f.p99_ms for f in rounds]):.1f} ms (median of rounds)")
     for label, pick in (("start to write", "to_write_ms"), ("write to client", "from_write_ms")):
