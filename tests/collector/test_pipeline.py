@@ -261,6 +261,40 @@ def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) ->
     assert writer.failures == 0
 
 
+class SlowRefresh(GatedWriter):
+    """Summary refreshes wait for their own gate."""
+
+    def __init__(self, store: ClickHouseStore) -> None:
+        super().__init__(store)
+        self.gate.set()
+        self.refresh_gate = threading.Event()
+        self.refreshing = threading.Event()
+
+    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+        self.refreshing.set()
+        self.refresh_gate.wait(30)
+        return super().refresh_runs(runs)
+
+
+def test_writes_do_not_wait_for_a_summary_refresh(store: ClickHouseStore, project_id: str) -> None:
+    writer = SlowRefresh(store)
+    pipeline = IngestPipeline(
+        writer, max_queued=100, max_batch=100, run_timeout_s=3600, sweep_interval_s=3600
+    )
+    pipeline.start()
+    try:
+        pipeline.submit(spans(project_id, 1), []).result(30)
+        assert writer.refreshing.wait(30)  # a refresh of that run is under way, and stuck
+        later = spans(project_id, 2)
+        assert pipeline.submit(later, []).result(30).spans_written == 2
+        assert store.run_summary(project_id, later[0].run_id) is None
+        writer.refresh_gate.set()
+        eventually(lambda: _is_not_none(store.run_summary(project_id, later[0].run_id)))
+    finally:
+        writer.refresh_gate.set()
+        pipeline.stop()
+
+
 def test_stop_refreshes_what_was_written(store: ClickHouseStore, project_id: str) -> None:
     writer = GatedWriter(store)
     writer.gate.set()
