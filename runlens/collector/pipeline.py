@@ -9,10 +9,11 @@ receivers answer UNAVAILABLE / 503 so the client retries later.
 
 Run summaries are recomputed after the acknowledgement, in a thread of their own: it collects
 the runs the writes touched and refreshes them together, at most every 0.5 s or twice the last
-refresh's duration (a failed refresh is retried after `refresh_interval_s`). A refresh reads every span of its runs, so it costs more
-as live runs grow (measured: 100-250 ms for 20 runs of 1,000 spans on 2 cores); on its own
-thread it never holds up a write, and with it the start markers of live runs. The same thread
-closes lost runs periodically, so summaries have a single writer.
+refresh's duration (a failed refresh is retried after `refresh_interval_s`). A refresh reads
+every span of its runs, so it costs more as live runs grow (measured: 100-250 ms for 20 runs of
+1,000 spans on 2 cores); on its own thread it never holds up a write, and with it the start
+markers of live runs. The same thread closes lost runs periodically, so summaries have a single
+writer.
 
 With a live bus, the writer publishes what each write stored (one thin event per span and log
 record, with the write's commit sequence) right after the write, and the summary thread one

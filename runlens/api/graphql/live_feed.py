@@ -188,6 +188,12 @@ class RunFeed:
         self._items: list[FeedItem] = []
         self._seqs: list[int] = []
 
+    def keep_summary(self, summary: RunSummary | None, read_at: float) -> None:
+        """Take a summary read that started at `read_at`, unless a later read is kept."""
+        if read_at >= self.summary_read_at:
+            self.summary = summary
+            self.summary_read_at = read_at
+
     def absorb(self, changes: RunChanges, upto: int) -> None:
         """Take the changes of `(cursor, upto]` (`upto` > `cursor`)."""
         spans = self._timeline.apply(changes)
@@ -230,7 +236,8 @@ class LiveFeeds:
         self.project_id = project_id
         self.reads = 0  # change reads (each one call, for one run or for all)
         self._feeds: dict[str, RunFeed] = {}
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # change reads
+        self._summary_lock = asyncio.Lock()  # summary reads (never held up by change reads)
         self._on_empty: Callable[[], None] = lambda: None
 
     @property
@@ -287,16 +294,18 @@ class LiveFeeds:
     async def _load(self, feed: RunFeed, upto: int) -> None:
         started = time.monotonic()
         found = await off_loop(self.reader.run_summaries, self.project_id, [feed.run_id])
-        feed.summary = found[0] if found else None
-        feed.summary_read_at = started
+        feed.keep_summary(found[0] if found else None, started)
         self.reads += 1
         changes = await off_loop(self.reader.run_changes, self.project_id, feed.run_id, 0, upto)
         feed.absorb(changes, upto)
 
-    async def summary(self, feed: RunFeed) -> RunSummary | None:
-        """The run's summary as stored now or later (read for every followed run at once)."""
-        asked = time.monotonic()
-        async with self._lock:
+    async def summary(self, feed: RunFeed, since: float | None = None) -> RunSummary | None:
+        """The run's summary as stored at monotonic time `since` (default: now) or later, read
+        for every followed run at once. Streams told of a refresh pass the time they were told:
+        they reach this call one after another, and one read after that time serves them all
+        (asking for "now" would read once per stream)."""
+        asked = time.monotonic() if since is None else since
+        async with self._summary_lock:
             if feed.summary_read_at >= asked:
                 return feed.summary
             feeds = list(self._feeds.values())
@@ -308,8 +317,7 @@ class LiveFeeds:
             )
             by_id = {s.run_id: s for s in found}
             for f in feeds:
-                f.summary = by_id.get(f.run_id)
-                f.summary_read_at = started
+                f.keep_summary(by_id.get(f.run_id), started)
             return feed.summary
 
 

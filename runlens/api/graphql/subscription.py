@@ -99,8 +99,8 @@ class _RunStream:
         self.cursor = cursor
         self.shown: set[str] = set()  # span ids
 
-    async def summary(self) -> RunSummary | None:
-        return await self.feeds.summary(self.feed)
+    async def summary(self, since: float | None = None) -> RunSummary | None:
+        return await self.feeds.summary(self.feed, since)
 
     async def read_to(self, upto: int) -> list[RunEventUpdate]:
         """The changes in `(cursor, upto]`, in sequence order; moves the cursor to `upto`."""
@@ -198,13 +198,14 @@ class Subscription:
                 return
             while True:
                 batch = await subscription.next_batch()
+                told = time.monotonic()
                 if isinstance(batch, Overflow):
                     yield RunEventUpdate(type=RunEventType.OVERFLOW, sequence=Long(stream.cursor))
                     return
                 for update in await stream.read_to(_data_seq(batch)):
                     yield update
                 if any(event.type in _RUN_EVENTS for event in batch):
-                    summary = await stream.summary()
+                    summary = await stream.summary(told)
                     if summary is not None:
                         yield _totals(summary, stream.cursor)
                         if summary.status is not RunStatus.RUNNING:
