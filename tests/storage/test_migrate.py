@@ -7,6 +7,8 @@ from clickhouse_connect.driver.client import Client
 from runlens.storage.clickhouse.migrate import applied_versions, migrate, migrations
 from runlens.storage.clickhouse.store import ClickHouseStore
 
+from .builders import root
+
 
 def test_migrations_are_numbered_files_in_order() -> None:
     found = migrations()
@@ -71,3 +73,25 @@ def test_wide_tables_merge_vertically(sql: Client) -> None:
     assert len(rows) == 2
     for _, ddl in rows:
         assert "vertical_merge_algorithm_min_rows_to_activate = 1" in ddl
+
+
+def test_summaries_stored_before_the_by_id_table_are_copied_into_it(
+    store: ClickHouseStore, project_id: str, sql: Client
+) -> None:
+    store.refresh_runs(store.write([root(project_id, "run-1")], []).runs)
+    summary = store.run_summary(project_id, "run-1")
+    params = {"p": project_id}
+    sql.command("DELETE FROM runlens.run_summaries_by_id WHERE project_id = {p:String}", params)
+    assert store.run_summary(project_id, "run-1") is None
+
+    (by_id,) = [m for m in migrations() if m.name == "run_summaries_by_id"]
+    for statement in by_id.statements(retention_days=90):
+        sql.command(statement)
+
+    assert summary is not None and summary.span_count == 1
+    assert store.run_summary(project_id, "run-1") == summary
+    rows = sql.query(
+        "SELECT count() FROM runlens.run_summaries_by_id FINAL WHERE project_id = {p:String}",
+        parameters=params,
+    ).result_rows
+    assert rows[0][0] == 1

@@ -432,3 +432,53 @@ def test_timelines_are_bounded_by_the_summary_but_miss_no_late_span(
     assert len(refreshed["run-b"].spans) == 2
     narrow = refreshed["run-b"].spans[-1]
     assert narrow.span_id == "late" and narrow.name and narrow.input == ""
+
+
+def test_a_narrow_timeline_read_fills_exactly_the_fields_asked_for(
+    store: ClickHouseStore, project_id: str
+) -> None:
+    original = full_span(project_id, "run-n")
+    write(store, [original], [])
+    summaries = store.run_summaries(project_id, ["run-n"])
+
+    def read(fields: set[str] | None) -> SpanRecord:
+        found = store.run_timelines(project_id, ["run-n"], summaries, fields, logs=False)
+        (only,) = found["run-n"].spans
+        return only
+
+    bare = read(set())
+    assert read(None) == original
+    assert (bare.span_id, bare.kind, bare.status, bare.start_time_unix_nano) == (
+        original.span_id, original.kind, original.status, original.start_time_unix_nano,
+    )  # fmt: skip
+    for field in dataclasses.fields(SpanRecord):
+        if getattr(bare, field.name) != getattr(original, field.name):
+            value = getattr(original, field.name)
+            assert read({field.name}) == dataclasses.replace(bare, **{field.name: value})
+
+
+def _summary_columns(sql: Client, table: str, project_id: str) -> list[tuple[object, ...]]:
+    return sql.query(
+        f"SELECT * FROM runlens.{table} FINAL WHERE project_id = {{p:String}} ORDER BY run_id",
+        parameters={"p": project_id},
+    ).result_rows
+
+
+def test_summaries_by_id_follow_every_refresh_and_the_sweep(
+    store: ClickHouseStore, project_id: str, sql: Client
+) -> None:
+    marker = root(project_id, "idle", status=SpanStatus.RUNNING, end_time_unix_nano=0)
+    write(store, [marker, llm(project_id, "idle", "llm-1")], [])
+    write(store, _run(project_id, "done"), [])
+    first = _summary_columns(sql, "run_summaries", project_id)
+    assert len(first) == 2
+    assert _summary_columns(sql, "run_summaries_by_id", project_id) == first
+
+    store.close_lost_runs(idle_seconds=0, now_unix_nano=time.time_ns() + SECOND)
+    closed = store.run_summary(project_id, "idle")
+    assert closed is not None and closed.status_reason == LOST_REASON
+    write(store, [llm(project_id, "done", "llm-late")], [])
+
+    last = _summary_columns(sql, "run_summaries", project_id)
+    assert last != first
+    assert _summary_columns(sql, "run_summaries_by_id", project_id) == last

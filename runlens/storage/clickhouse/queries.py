@@ -30,6 +30,8 @@ PROJECT_FILTER = "project_id = {project_id:String}"
 SPANS = "runlens.spans"
 LOGS = "runlens.logs"
 RUN_SUMMARIES = "runlens.run_summaries"
+# The same rows keyed by run (migration 008): reads of runs by id.
+RUN_SUMMARIES_BY_ID = "runlens.run_summaries_by_id"
 CONTROL_COMMANDS = "runlens.control_commands"
 
 SESSION_SETTINGS: dict[str, str | int] = {
@@ -76,7 +78,7 @@ WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
 ORDER BY time, span_id, stream, seq"""
 
 RUN_SUMMARY = f"""SELECT {SUMMARY_COLUMNS}
-FROM {RUN_SUMMARIES} FINAL
+FROM {RUN_SUMMARIES_BY_ID} FINAL
 WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
 LIMIT 1"""
 

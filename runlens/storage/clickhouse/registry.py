@@ -13,6 +13,7 @@ from runlens.semconv import keys
 from runlens.storage.clickhouse.queries import (
     CONTROL_COMMANDS,
     RUN_SUMMARIES,
+    RUN_SUMMARIES_BY_ID,
     SPANS,
     SUMMARY_COLUMNS,
     Select,
@@ -126,7 +127,7 @@ def run_summaries(select: Select, run_ids: Sequence[str]) -> list[RunSummary]:
     if not run_ids:
         return []
     sql = f"""SELECT {SUMMARY_COLUMNS}
-FROM {RUN_SUMMARIES} FINAL
+FROM {RUN_SUMMARIES_BY_ID} FINAL
 WHERE project_id = {{project_id:String}} AND run_id IN {{run_ids:Array(String)}}"""
     rows = select.rows(sql, {"run_ids": sorted(set(run_ids))})
     return [summary_from_row(row) for row in rows]

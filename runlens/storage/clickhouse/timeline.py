@@ -64,41 +64,39 @@ FROM {SPANS} FINAL
 WHERE {_KEYS} AND {_bounded("start_time")}
 ORDER BY run_id, start_time, span_id"""
 
-# A narrower read: the outer REPLACE puts defaults in the columns not asked for, and
-# ClickHouse skips reading them (unused columns of the subquery). Each column read costs
-# about a millisecond for the granule of a run, payload or not.
-_NARROW_SPANS = f"""SELECT * REPLACE ({{defaults}})
-FROM
-(
-    SELECT {SPAN_COLUMNS}
-    FROM {SPANS} FINAL
-    WHERE {_KEYS} AND {_bounded("start_time")}
-)
-ORDER BY run_id, start_time_unix_nano, span_id"""
+# A narrower read selects only the columns asked for: ClickHouse reads each column selected
+# for the whole granule of a run, payload or not, and plans each one, even a constant, so the
+# others get their default here, in the Arrow table of the result.
+_NARROW_SPANS = f"""SELECT {{columns}}
+FROM {SPANS} FINAL
+WHERE {_KEYS} AND {_bounded("start_time")}
+ORDER BY run_id, start_time, span_id"""
+_ALWAYS_READ = """project_id, run_id, span_id, kind, status,
+    toUnixTimestamp64Nano(start_time) AS start_time_unix_nano"""
+_EXPRESSIONS = {"end_time_unix_nano": "toUnixTimestamp64Nano(end_time) AS end_time_unix_nano"}
 
-_NULL_FLOAT = "CAST(NULL, 'Nullable(Float64)')"
-_NO_MAP = "CAST(map(), 'Map(String, String)')"
-# SpanRecord field -> the columns of SPAN_COLUMNS that fill it, with the value when not read.
-# The key, kind, status and start time are always read (they order and classify events).
-_FIELD_DEFAULTS: dict[str, dict[str, str]] = {
-    "trace_id": {"trace_id": "''"},
-    "parent_span_id": {"parent_span_id": "''"},
-    "name": {"name": "''"},
-    "end_time_unix_nano": {"end_time_unix_nano": "toInt64(0)"},
-    "service_name": {"service_name": "''"},
-    "agent_id": {"agent_id": "''"},
-    "agent_name": {"agent_name": "''"},
-    "conversation_id": {"conversation_id": "''"},
-    "provider": {"provider": "''"},
-    "request_model": {"request_model": "''"},
-    "response_model": {"response_model": "''"},
-    "temperature": {"temperature": _NULL_FLOAT},
-    "top_p": {"top_p": _NULL_FLOAT},
-    "max_tokens": {"max_tokens": "CAST(NULL, 'Nullable(Int64)')"},
-    "stop_reason": {"stop_reason": "''"},
-    "response_id": {"response_id": "''"},
+# SpanRecord field -> the columns of SPAN_COLUMNS that fill it, with their value when not read
+# (as Arrow gives it back: a Map as a list of pairs). The key, kind, status and start time are
+# always read (they order and classify events).
+_FIELD_DEFAULTS: dict[str, dict[str, object]] = {
+    "trace_id": {"trace_id": ""},
+    "parent_span_id": {"parent_span_id": ""},
+    "name": {"name": ""},
+    "end_time_unix_nano": {"end_time_unix_nano": 0},
+    "service_name": {"service_name": ""},
+    "agent_id": {"agent_id": ""},
+    "agent_name": {"agent_name": ""},
+    "conversation_id": {"conversation_id": ""},
+    "provider": {"provider": ""},
+    "request_model": {"request_model": ""},
+    "response_model": {"response_model": ""},
+    "temperature": {"temperature": None},
+    "top_p": {"top_p": None},
+    "max_tokens": {"max_tokens": None},
+    "stop_reason": {"stop_reason": ""},
+    "response_id": {"response_id": ""},
     "usage": {
-        column: "toUInt64(0)"
+        column: 0
         for column in (
             "input_tokens",
             "cached_tokens",
@@ -107,30 +105,28 @@ _FIELD_DEFAULTS: dict[str, dict[str, str]] = {
             "reasoning_tokens",
         )
     },
-    "cost_usd": {"cost_usd": _NULL_FLOAT},
-    "cost_source": {"cost_source": "'none'"},
-    "price_version": {"price_version": "''"},
-    "input": {"input": "''"},
-    "output": {"output": "''"},
-    "tool_name": {"tool_name": "''"},
-    "tool_call_id": {"tool_call_id": "''"},
-    "tool_calls": {
-        "tool_calls": "CAST([], 'Array(Tuple(id String, name String, arguments String))')"
-    },
-    "error_type": {"error_type": "''"},
-    "error_message": {"error_message": "''"},
-    "outcome": {"outcome": "''"},
-    "replay_of": {"replay_of": "''"},
-    "code_filepath": {"code_filepath": "''"},
-    "code_function": {"code_function": "''"},
-    "code_lineno": {"code_lineno": "toUInt32(0)"},
-    "dialects": {"dialects": "CAST([], 'Array(String)')"},
-    "attributes": {"attributes": _NO_MAP},
-    "resource": {"resource": _NO_MAP},
-    "events": {"events": "''"},
-    "scope_name": {"scope_name": "''"},
-    "truncated": {"truncated": "false"},
-    "binary": {"binary": "false"},
+    "cost_usd": {"cost_usd": None},
+    "cost_source": {"cost_source": "none"},
+    "price_version": {"price_version": ""},
+    "input": {"input": ""},
+    "output": {"output": ""},
+    "tool_name": {"tool_name": ""},
+    "tool_call_id": {"tool_call_id": ""},
+    "tool_calls": {"tool_calls": []},
+    "error_type": {"error_type": ""},
+    "error_message": {"error_message": ""},
+    "outcome": {"outcome": ""},
+    "replay_of": {"replay_of": ""},
+    "code_filepath": {"code_filepath": ""},
+    "code_function": {"code_function": ""},
+    "code_lineno": {"code_lineno": 0},
+    "dialects": {"dialects": []},
+    "attributes": {"attributes": []},
+    "resource": {"resource": []},
+    "events": {"events": ""},
+    "scope_name": {"scope_name": ""},
+    "truncated": {"truncated": False},
+    "binary": {"binary": False},
 }
 
 
@@ -138,15 +134,25 @@ def spans_sql(fields: Collection[str] | None) -> str:
     """The spans read of a timeline filling `fields` of SpanRecord (None: all of them)."""
     if fields is None:
         return TIMELINE_SPANS
-    defaults = [
-        f"{value} AS {column}"
-        for field, columns in _FIELD_DEFAULTS.items()
-        if field not in fields
-        for column, value in columns.items()
+    columns = [_ALWAYS_READ] + [
+        _EXPRESSIONS.get(column, column)
+        for field, defaults in _FIELD_DEFAULTS.items()
+        if field in fields
+        for column in defaults
     ]
-    if not defaults:
-        return TIMELINE_SPANS
-    return _NARROW_SPANS.replace("{defaults}", ", ".join(defaults))
+    return _NARROW_SPANS.replace("{columns}", ", ".join(columns))
+
+
+def _with_defaults(table: pa.Table, fields: Collection[str] | None) -> pa.Table:
+    """A read of `spans_sql(fields)` with the columns it did not read, at their default."""
+    if fields is None:
+        return table
+    names, columns = list(table.column_names), list(table.columns)
+    for field, defaults in _FIELD_DEFAULTS.items():
+        if field not in fields:
+            names.extend(defaults)
+            columns.extend(pa.repeat(value, table.num_rows) for value in defaults.values())
+    return pa.Table.from_arrays(columns, names=names)
 
 
 TIMELINE_LOGS = f"""SELECT {LOG_COLUMNS}
@@ -230,7 +236,7 @@ def run_timelines(
     finally:
         found_logs = [] if log_rows is None else log_rows.result()
     spans: dict[str, list[SpanRecord]] = {}
-    for span in spans_from_table(span_table):
+    for span in spans_from_table(_with_defaults(span_table, fields)):
         spans.setdefault(span.run_id, []).append(span)
     records: dict[str, list[LogRecord]] = {}
     for row in found_logs:
