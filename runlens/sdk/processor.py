@@ -9,9 +9,7 @@ When a span starts, the processor snapshots it as a start marker (`markers.start
 queues it; a background thread exports the queued markers in batches of up to `max_batch`: once
 a marker is queued it waits at most `linger_s` for more to join it (less when a batch fills up),
 then exports at once whatever has queued up meanwhile, so a busy agent sends few large requests
-and a quiet one sends each marker within `linger_s`. Up to `max_in_flight` exports run at once
-(runlens acknowledges an export once it is stored, so one export at a time would hold every
-marker started meanwhile for a whole store round trip).
+and a quiet one sends each marker within `linger_s`.
 `on_start` never waits for the network: when the queue is full the marker is dropped and
 counted (`dropped`), and the span still arrives, ended, through the batch processor.
 """
@@ -22,7 +20,6 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -35,7 +32,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_QUEUED = 2048
 DEFAULT_MAX_BATCH = 512
 DEFAULT_LINGER_S = 0.005
-DEFAULT_MAX_IN_FLIGHT = 4
 
 
 class StartMarkerSpanProcessor(SpanProcessor):
@@ -46,21 +42,18 @@ class StartMarkerSpanProcessor(SpanProcessor):
         max_queued: int = DEFAULT_MAX_QUEUED,
         max_batch: int = DEFAULT_MAX_BATCH,
         linger_s: float = DEFAULT_LINGER_S,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
-        if max_queued < 1 or max_batch < 1 or max_in_flight < 1:
-            raise ValueError("max_queued, max_batch and max_in_flight must be at least 1")
+        if max_queued < 1 or max_batch < 1:
+            raise ValueError("max_queued and max_batch must be at least 1")
         if linger_s < 0:
             raise ValueError("linger_s must be >= 0")
         self._linger_s = linger_s
         self._exporter = exporter
         self._max_queued = max_queued
         self._max_batch = max_batch
-        self._max_in_flight = max_in_flight
         self._queue: deque[ReadableSpan] = deque()
         self._cond = threading.Condition()
-        self._in_flight = 0  # exports under way
-        self._senders = ThreadPoolExecutor(max_in_flight, "runlens-start-marker-export")
+        self._exporting = False
         self._closing = False
         self._flushing = 0  # force_flush calls waiting: no linger meanwhile
         self.dropped = 0  # markers not sent because the queue was full
@@ -87,7 +80,7 @@ class StartMarkerSpanProcessor(SpanProcessor):
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not (self._queue or self._closing) or self._in_flight >= self._max_in_flight:
+                while not self._queue and not self._closing:
                     self._cond.wait()
                 if not self._queue:
                     return
@@ -100,18 +93,15 @@ class StartMarkerSpanProcessor(SpanProcessor):
                 batch = [
                     self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
                 ]
-                self._in_flight += 1
-            self._senders.submit(self._export, batch)
-
-    def _export(self, batch: list[ReadableSpan]) -> None:
-        try:
-            self._exporter.export(batch)
-        except Exception:
-            log.exception("exporting %d start marker(s) failed", len(batch))
-        finally:
-            with self._cond:
-                self._in_flight -= 1
-                self._cond.notify_all()
+                self._exporting = True
+            try:
+                self._exporter.export(batch)
+            except Exception:
+                log.exception("exporting %d start marker(s) failed", len(batch))
+            finally:
+                with self._cond:
+                    self._exporting = False
+                    self._cond.notify_all()
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Wait until every queued marker was handed to the exporter; False on timeout."""
@@ -120,7 +110,7 @@ class StartMarkerSpanProcessor(SpanProcessor):
             self._flushing += 1
             self._cond.notify_all()
             try:
-                while self._queue or self._in_flight:
+                while self._queue or self._exporting:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         return False
@@ -135,5 +125,4 @@ class StartMarkerSpanProcessor(SpanProcessor):
             self._closing = True
             self._cond.notify_all()
         self._thread.join(30)
-        self._senders.shutdown(wait=True)
         self._exporter.shutdown()
