@@ -42,9 +42,13 @@ from bench.ingest import cpu_busy
 from bench.serve_process import ServeProcess
 from runlens.sdk import StartMarkerSpanProcessor
 
-QUERY = """subscription ($runId: ID!) {
-  runEvents(runId: $runId) { type sequence event { spanId startedAt } }
-}"""
+UPDATE = "type sequence event { spanId startedAt }"
+QUERIES = {  # by `--batches`
+    False: f"subscription ($runId: ID!) {{ runEvents(runId: $runId) {{ {UPDATE} }} }}",
+    True: "subscription ($runId: ID!) { runEventBatches(runId: $runId) { updates { "
+    + UPDATE
+    + " } } }",
+}
 WAIT_S = 30.0
 
 
@@ -112,7 +116,13 @@ class Samples:
 
 
 async def subscriber(
-    api_url: str, run_id: str, samples: Samples, overflows: list[int], done: asyncio.Event
+    api_url: str,
+    run_id: str,
+    samples: Samples,
+    overflows: list[int],
+    done: asyncio.Event,
+    *,
+    batches: bool,
 ) -> None:
     url = api_url.replace("http://", "ws://") + "/graphql"
     ws: ClientConnection = await connect(
@@ -125,7 +135,7 @@ async def subscriber(
     try:
         await ws.send(json.dumps({"type": "connection_init"}))
         await asyncio.wait_for(ws.recv(), WAIT_S)
-        payload = {"query": QUERY, "variables": {"runId": run_id}}
+        payload = {"query": QUERIES[batches], "variables": {"runId": run_id}}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         while not done.is_set():
             try:
@@ -136,18 +146,20 @@ async def subscriber(
             message: dict[str, Any] = json.loads(raw)
             if message["type"] != "next":
                 return
-            update = message["payload"]["data"]["runEvents"]
-            if update["type"] == "OVERFLOW":
-                overflows.append(1)
-                return
-            event = update["event"]
-            if event and event["spanId"] not in seen:
-                seen.add(event["spanId"])
-                started = datetime.fromisoformat(event["startedAt"]).timestamp()
-                written = int(update["sequence"]) / 1e6
-                samples.total.append((now - started) * 1000)
-                samples.to_write.append((written - started) * 1000)
-                samples.from_write.append((now - written) * 1000)
+            data = message["payload"]["data"]
+            updates = data["runEventBatches"]["updates"] if batches else [data["runEvents"]]
+            for update in updates:
+                if update["type"] == "OVERFLOW":
+                    overflows.append(1)
+                    return
+                event = update["event"]
+                if event and event["spanId"] not in seen:
+                    seen.add(event["spanId"])
+                    started = datetime.fromisoformat(event["startedAt"]).timestamp()
+                    written = int(update["sequence"]) / 1e6
+                    samples.total.append((now - started) * 1000)
+                    samples.to_write.append((written - started) * 1000)
+                    samples.from_write.append((now - written) * 1000)
     finally:
         await ws.close()
 
@@ -186,7 +198,9 @@ async def measure(args: argparse.Namespace, server: ServeProcess) -> Figures:
         overflows: list[int] = []
         done = asyncio.Event()
         tasks = [
-            asyncio.create_task(subscriber(endpoints.api_url, run, samples, overflows, done))
+            asyncio.create_task(
+                subscriber(endpoints.api_url, run, samples, overflows, done, batches=args.batches)
+            )
             for run in run_ids
         ]
         await asyncio.sleep(1.0)  # let every client subscribe
@@ -234,12 +248,18 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=3, help="seconds to wait after the load")
     parser.add_argument("--rounds", type=int, default=1, help="measurements (medians shown)")
     parser.add_argument(
+        "--batches",
+        action="store_true",
+        help="subscribe with runEventBatches (one message per read) instead of runEvents",
+    )
+    parser.add_argument(
         "--profile", type=Path, help="py-spy the server in the last round (collapsed stacks)"
     )
     args = parser.parse_args()
     busy = cpu_busy(2.0)
     print(
-        f"{args.subscribers} subscribers (one run each), {args.rate:g} spans/s for "
+        f"{args.subscribers} subscribers (one run each, "
+        f"{'runEventBatches' if args.batches else 'runEvents'}), {args.rate:g} spans/s for "
         f"{args.seconds:g} s, {args.rounds} round(s); CPUs busy before start: {busy:.0%}"
     )
     rounds: list[Figures] = []

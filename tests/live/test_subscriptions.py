@@ -102,6 +102,49 @@ async def _in_progress(server: Endpoints) -> None:
     assert got[-1]["tokens"] == {"input": 0, "output": 0, "total": 0}
 
 
+RUN_EVENT_BATCHES = """subscription ($runId: ID!, $after: Long) {
+  runEventBatches(runId: $runId, afterSequence: $after) {
+    sequence
+    updates { type sequence event { spanId name status } tokens { total } }
+  }
+}"""
+
+
+def test_batches_carry_what_run_events_sends_one_by_one(server: Endpoints) -> None:
+    asyncio.run(_batches(server))
+
+
+async def _batches(server: Endpoints) -> None:
+    agent = Agent(server)
+    root = agent.root()
+    one_by_one = await TransportWs.open(server.api_url)
+    batched = await TransportWs.open(server.api_url)
+    single: list[Message] = []
+    batches: list[Message] = []
+    try:
+        await one_by_one.subscribe("1", RUN_EVENTS, runId=run_id(root))
+        await batched.subscribe("2", RUN_EVENT_BATCHES, runId=run_id(root))
+        await collect(one_by_one, "1", "runEvents", single, about(root, "EVENT_CREATED", "RUNNING"))
+        tools = [agent.tool(root, f"t{n}") for n in range(3)]
+        last = about(tools[-1], "EVENT_CREATED", "RUNNING")
+        await collect(one_by_one, "1", "runEvents", single, last)
+        for tool in tools:
+            tool.end()
+        root.end()
+        await drain(one_by_one, "1", "runEvents", single)
+        await drain(batched, "2", "runEventBatches", batches)
+    finally:
+        await one_by_one.close()
+        await batched.close()
+        agent.close()
+    assert all(b["updates"] and b["sequence"] == b["updates"][-1]["sequence"] for b in batches)
+    flattened = [update for b in batches for update in b["updates"]]
+    assert events_of(flattened) == events_of(single)
+    assert len(events_of(single)) == 8  # root and three tools, each created and ended
+    assert flattened[-1]["type"] == single[-1]["type"] == "TOTALS"
+    assert len(batches) < len(flattened)
+
+
 def test_resuming_after_a_sequence_loses_nothing_and_repeats_nothing(server: Endpoints) -> None:
     asyncio.run(_resume(server))
 

@@ -26,6 +26,7 @@ from runlens.api.graphql.live_feed import LiveFeeds, RunFeed, live_feeds
 from runlens.api.graphql.loaders import off_loop
 from runlens.api.graphql.types.common import Long, tokens, window_start
 from runlens.api.graphql.types.live import (
+    RunEventBatch,
     RunEventType,
     RunEventUpdate,
     RunUpdate,
@@ -179,37 +180,56 @@ class Subscription:
     async def run_events(
         self, info: Info, run_id: strawberry.ID, after_sequence: Long | None = None
     ) -> AsyncGenerator[RunEventUpdate, None]:
-        if after_sequence is not None and after_sequence < 0:
-            raise bad_request("`afterSequence` must be >= 0")
-        bus = _bus(info)
-        feeds = live_feeds(info.context.reader, bus, info.context.project_id)
-        async with (
-            bus.subscribe(info.context.project_id, str(run_id)) as subscription,
-            feeds.follow(str(run_id)) as feed,
-        ):
-            stream = _RunStream(feeds, feed, after_sequence or 0)
-            for update in await stream.read_to(subscription.start_seq):
+        async for updates in _run_changes(info, run_id, after_sequence):
+            for update in updates:
                 yield update
-            summary = await stream.summary()
-            if summary is not None and summary.status is not RunStatus.RUNNING:
-                for update in await stream.read_to(bus.last_seq):  # stored while replaying
-                    yield update
-                yield _totals(summary, stream.cursor)
+
+    @strawberry.subscription(
+        description="What `runEvents` sends, one message per read of the run's changes (all "
+        "that a commit, or the commits since the last message, stored): fewer, larger messages "
+        "for a client that follows a busy run."
+    )
+    async def run_event_batches(
+        self, info: Info, run_id: strawberry.ID, after_sequence: Long | None = None
+    ) -> AsyncGenerator[RunEventBatch, None]:
+        async for updates in _run_changes(info, run_id, after_sequence):
+            yield RunEventBatch(updates=updates, sequence=updates[-1].sequence)
+
+
+async def _run_changes(
+    info: Info, run_id: strawberry.ID, after_sequence: Long | None
+) -> AsyncGenerator[list[RunEventUpdate], None]:
+    """The updates of `runEvents`, as read: each list non-empty, in sequence order."""
+    if after_sequence is not None and after_sequence < 0:
+        raise bad_request("`afterSequence` must be >= 0")
+    bus = _bus(info)
+    feeds = live_feeds(info.context.reader, bus, info.context.project_id)
+    async with (
+        bus.subscribe(info.context.project_id, str(run_id)) as subscription,
+        feeds.follow(str(run_id)) as feed,
+    ):
+        stream = _RunStream(feeds, feed, after_sequence or 0)
+        if updates := await stream.read_to(subscription.start_seq):
+            yield updates
+        summary = await stream.summary()
+        if summary is not None and summary.status is not RunStatus.RUNNING:
+            updates = await stream.read_to(bus.last_seq)  # stored while replaying
+            yield [*updates, _totals(summary, stream.cursor)]
+            return
+        while True:
+            batch = await subscription.next_batch()
+            told = time.monotonic()
+            if isinstance(batch, Overflow):
+                yield [RunEventUpdate(type=RunEventType.OVERFLOW, sequence=Long(stream.cursor))]
                 return
-            while True:
-                batch = await subscription.next_batch()
-                told = time.monotonic()
-                if isinstance(batch, Overflow):
-                    yield RunEventUpdate(type=RunEventType.OVERFLOW, sequence=Long(stream.cursor))
-                    return
-                for update in await stream.read_to(_data_seq(batch)):
-                    yield update
-                if any(event.type in _RUN_EVENTS for event in batch):
-                    summary = await stream.summary(told)
-                    if summary is not None:
-                        yield _totals(summary, stream.cursor)
-                        if summary.status is not RunStatus.RUNNING:
-                            return
+            if updates := await stream.read_to(_data_seq(batch)):
+                yield updates
+            if any(event.type in _RUN_EVENTS for event in batch):
+                summary = await stream.summary(told)
+                if summary is not None:
+                    yield [_totals(summary, stream.cursor)]
+                    if summary.status is not RunStatus.RUNNING:
+                        return
 
 
 def _data_seq(batch: list[LiveEvent]) -> int:

@@ -67,3 +67,13 @@ class RunEventUpdate:
     cost_usd: float | None = strawberry.field(
         default=None, description="TOTALS: the run's cost, null when no call could be priced."
     )
+
+
+@strawberry.type(description="The updates of one read of a run's changes (`runEventBatches`).")
+class RunEventBatch:
+    updates: list[RunEventUpdate] = strawberry.field(
+        description="In commit-sequence order, as `runEvents` would send them one by one."
+    )
+    sequence: Long = strawberry.field(
+        description="The last update's: resume with `afterSequence` set to it."
+    )
