@@ -81,6 +81,7 @@ def test_two_streams_of_one_run_cost_one_read_per_commit(
         w0 = store.write([marker], [])
         async with feeds.follow("r1") as first, feeds.follow("r1") as second:
             assert first is second and feeds.runs == 1
+            assert store._recent.followed == 1  # the store keeps the run's writes meanwhile
             await feeds.catch_up(first, w0.seq)  # loads the run once
             await feeds.catch_up(second, w0.seq)
             assert len(reader.change_reads) == 1
@@ -104,6 +105,7 @@ def test_two_streams_of_one_run_cost_one_read_per_commit(
             assert [item.seq for item in everything] == sorted(item.seq for item in everything)
             assert seen(first.between(commits[-1], ended.seq)) == [(ended.seq, "root", "finished")]
         assert feeds.runs == 0
+        assert store._recent.followed == 0
 
     asyncio.run(main())
 
