@@ -28,13 +28,14 @@ ORDER BY version;
 
 CREATE TABLE IF NOT EXISTS runlens.spans_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 001_spans.sql ...
+    -- ... every column and INDEX of 001_spans.sql, and ingest_seq of 005_ingest_seq.sql ...
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/spans', '{replica}', version)
 PARTITION BY toYYYYMMDD(start_time)
 ORDER BY (project_id, run_id, span_id)
 TTL toDateTime(start_time) + INTERVAL 90 DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1,
+         vertical_merge_algorithm_min_rows_to_activate = 1;  -- 006_vertical_merges.sql
 
 CREATE TABLE IF NOT EXISTS runlens.spans ON CLUSTER '{cluster}' AS runlens.spans_local
 ENGINE = Distributed('{cluster}', 'runlens', 'spans_local', cityHash64(project_id, run_id));
@@ -52,13 +53,14 @@ ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_local', cityHash64(p
 
 CREATE TABLE IF NOT EXISTS runlens.logs_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 003_logs.sql ...
+    -- ... every column and INDEX of 003_logs.sql, and ingest_seq of 005_ingest_seq.sql ...
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/logs', '{replica}', ingested_at)
 PARTITION BY toYYYYMMDD(time)
 ORDER BY (project_id, run_id, span_id, stream, seq, if(stream = '', cityHash64(time, event_name, body), 0))
 TTL toDateTime(time) + INTERVAL 90 DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1,
+         vertical_merge_algorithm_min_rows_to_activate = 1;  -- 006_vertical_merges.sql
 
 CREATE TABLE IF NOT EXISTS runlens.logs ON CLUSTER '{cluster}' AS runlens.logs_local
 ENGINE = Distributed('{cluster}', 'runlens', 'logs_local', cityHash64(project_id, run_id));
@@ -74,5 +76,35 @@ TTL toDateTime(created_at) + INTERVAL 90 DAY;
 CREATE TABLE IF NOT EXISTS runlens.control_commands ON CLUSTER '{cluster}' AS runlens.control_commands_local
 ENGINE = Distributed('{cluster}', 'runlens', 'control_commands_local', cityHash64(project_id, run_id));
 
--- Finally record the versions so runlens' migrator does not try to create single-node tables:
-INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands');
+-- API keys are few and looked up by key id from any node: one replicated table, not sharded.
+CREATE TABLE IF NOT EXISTS runlens.api_keys ON CLUSTER '{cluster}'
+(
+    -- ... every column of 007_api_keys.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/runlens/api_keys', '{replica}', updated_at)
+ORDER BY key_id;
+
+-- The run summaries keyed by run (008_run_summaries_by_id.sql), on the same shard as the run.
+-- The materialized view watches the local summaries table, where each shard's recompute
+-- inserts land (a view on the Distributed table would only see inserts made through it).
+CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id_local ON CLUSTER '{cluster}'
+(
+    -- ... every column of 008_run_summaries_by_id.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries_by_id', '{replica}', version)
+ORDER BY (project_id, run_id)
+TTL toDateTime(first_seen_at) + INTERVAL 90 DAY
+SETTINGS index_granularity = 256,
+         min_bytes_for_wide_part = 1099511627776,
+         min_rows_for_wide_part = 4294967295;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS runlens.run_summaries_by_id_mv ON CLUSTER '{cluster}'
+TO runlens.run_summaries_by_id_local
+AS SELECT * FROM runlens.run_summaries_local;  -- the column list of 008's view
+
+CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id ON CLUSTER '{cluster}' AS runlens.run_summaries_by_id_local
+ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_by_id_local', cityHash64(project_id, run_id));
+
+-- Finally record the versions so runlens' migrator does not try to create single-node tables
+-- (or alter the Distributed ones):
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id');
