@@ -58,9 +58,12 @@ class ThrottledWriter:
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
         return self.write_encoded([self.encode(spans, logs)])
 
-    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
+    def next_seq(self) -> int:
+        return self._inner.next_seq()
+
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
         time.sleep(sum(batch.size for batch in batches) * self.seconds_per_record)
-        return self._inner.write_encoded(batches)
+        return self._inner.write_encoded(batches, seq)
 
     def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
         return self._inner.refresh_runs(runs)

@@ -6,7 +6,9 @@ A `SpanWriter` promises:
   `running` start marker and later ended, is one span in every read and every count
   (the ended version wins over the marker whatever the arrival order);
 - ordered: every stored batch gets a commit sequence (`WriteResult.seq`) greater than that of
-  any batch stored before it, kept on each of its rows (`LiveReader.run_changes` reads by it);
+  any batch whose write began before it, kept on each of its rows (`LiveReader.run_changes`
+  reads by it); writes may run concurrently, so a caller that publishes sequences publishes
+  one only once every lower one it handed out is stored (the ingest pipeline does);
 - summaries are not part of a write: `write` returns the runs it touched and
   `refresh_runs` recomputes their summaries later (the ingest pipeline does so right after a
   write when no more data waits, else at least about once a second, many runs at once), so a
@@ -128,8 +130,13 @@ class SpanWriter(Protocol):
         """Store a batch durably; summaries are left to `refresh_runs`."""
         ...
 
-    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
-        """Store encoded batches durably, all in one insert per table."""
+    def next_seq(self) -> int:
+        """A commit sequence for a write about to begin, greater than any handed out before."""
+        ...
+
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
+        """Store encoded batches durably, all in one insert per table, as commit `seq` (from
+        `next_seq`; by default the next one)."""
         ...
 
     def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:

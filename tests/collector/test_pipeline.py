@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 
 import httpx
 import pytest
 
 from runlens.auth.authenticator import Authenticator
+from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest, Unavailable
-from runlens.collector.pipeline import IngestPipeline, QueueFull
+from runlens.collector.pipeline import WRITERS, IngestPipeline, QueueFull
 from runlens.collector.receiver.decode import DecodeLimits
 from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.semconv.pricing import PriceTable
@@ -37,10 +39,13 @@ class GatedWriter:
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
         return self.write_encoded([self.encode(spans, logs)])
 
-    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
+    def next_seq(self) -> int:
+        return self.store.next_seq()
+
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
         self.gate.wait(30)
         self.batches.append(sum(batch.spans for batch in batches))
-        return self.store.write_encoded(batches)
+        return self.store.write_encoded(batches, seq)
 
     def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
         runs = list(runs)
@@ -85,6 +90,15 @@ def raw_span() -> RawSpan:
     )
 
 
+def occupy_writers(pipeline: IngestPipeline, project_id: str) -> list[Future[WriteResult]]:
+    """One single-span export per writer thread, each taken (and blocked on the gate)."""
+    taken = []
+    for _ in range(WRITERS):
+        taken.append(pipeline.submit(spans(project_id, 1), []))
+        wait_until_taken(pipeline)
+    return taken
+
+
 def wait_until_taken(pipeline: IngestPipeline) -> None:
     """Until the writer holds everything submitted so far (and is blocked on the gate)."""
     for _ in range(3000):
@@ -120,21 +134,19 @@ def test_concurrent_exports_share_one_insert(
     gated: tuple[GatedWriter, IngestPipeline], project_id: str
 ) -> None:
     writer, pipeline = gated
-    first = pipeline.submit(spans(project_id, 1), [])
-    wait_until_taken(pipeline)  # the writer holds it, blocked on the gate
+    first = occupy_writers(pipeline, project_id)  # every writer holds one, blocked on the gate
     waiting = [pipeline.submit(spans(project_id, 2), []) for _ in range(4)]
     writer.gate.set()
-    for future in [first, *waiting]:
+    for future in [*first, *waiting]:
         future.result(30)
-    assert writer.batches == [1, 8]
+    assert sorted(writer.batches) == [1] * WRITERS + [8]
 
 
 def test_a_full_queue_refuses_at_once_and_recovers(
     gated: tuple[GatedWriter, IngestPipeline], project_id: str
 ) -> None:
     writer, pipeline = gated
-    pipeline.submit(spans(project_id, 1), [])
-    wait_until_taken(pipeline)
+    occupy_writers(pipeline, project_id)
     queued = [pipeline.submit(spans(project_id, 5), []) for _ in range(2)]
     with pytest.raises(QueueFull):
         pipeline.submit(spans(project_id, 1), [])
@@ -149,8 +161,7 @@ def test_http_export_gets_503_with_retry_after_when_the_queue_is_full(
 ) -> None:
     _writer, pipeline = gated
     ingest = Ingest(pipeline, PriceTable.load(None), write_timeout_s=30)
-    pipeline.submit(spans(project_id, 1), [])
-    wait_until_taken(pipeline)
+    occupy_writers(pipeline, project_id)
     pipeline.submit(spans(project_id, 10), [])  # the queue is now at its bound
     with pytest.raises(Unavailable):
         ingest.spans([raw_span()], project_id, 0, "")
@@ -213,17 +224,16 @@ def test_runs_written_while_data_keeps_coming_are_refreshed_together(
     )
     pipeline.start()
     try:
-        first = pipeline.submit(spans(project_id, 1), [])
-        wait_until_taken(pipeline)
+        first = occupy_writers(pipeline, project_id)
         waiting = [pipeline.submit(spans(project_id, 2), []) for _ in range(4)]
         writer.gate.set()
-        for future in [first, *waiting]:
+        for future in [*first, *waiting]:
             future.result(30)
-        eventually(lambda: _equal(writer.refreshes, [5]))
+        eventually(lambda: _equal(writer.refreshes, [WRITERS + 4]))
     finally:
         writer.gate.set()
         pipeline.stop()
-    assert writer.batches == [1, 8]
+    assert sorted(writer.batches) == [1] * WRITERS + [8]
 
 
 class FlakyRefresh(GatedWriter):
@@ -292,6 +302,46 @@ def test_writes_do_not_wait_for_a_summary_refresh(store: ClickHouseStore, projec
         eventually(lambda: _is_not_none(store.run_summary(project_id, later[0].run_id)))
     finally:
         writer.refresh_gate.set()
+        pipeline.stop()
+
+
+class HoldFirst(GatedWriter):
+    """The first write waits on the gate; later ones go through."""
+
+    def __init__(self, store: ClickHouseStore) -> None:
+        super().__init__(store)
+        self.writes = 0
+        self._lock = threading.Lock()
+
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
+        with self._lock:
+            self.writes += 1
+            first = self.writes == 1
+        if first:
+            self.gate.wait(30)
+        return self.store.write_encoded(batches, seq)
+
+
+def test_a_write_is_published_only_once_every_lower_sequence_is_stored(
+    store: ClickHouseStore, project_id: str
+) -> None:
+    writer, bus = HoldFirst(store), LiveBus()
+    pipeline = IngestPipeline(
+        writer, max_queued=100, max_batch=100, run_timeout_s=3600, sweep_interval_s=3600, bus=bus
+    )
+    pipeline.start()
+    try:
+        before = bus.last_seq
+        held = pipeline.submit(spans(project_id, 1), [])
+        wait_until_taken(pipeline)
+        later = pipeline.submit(spans(project_id, 2), []).result(30)  # the other writer's
+        assert not held.done()
+        assert bus.last_seq == before  # stored, not told: a lower sequence is being written
+        writer.gate.set()
+        assert held.result(30).seq < later.seq
+        eventually(lambda: _equal(bus.last_seq, later.seq))
+    finally:
+        writer.gate.set()
         pipeline.stop()
 
 

@@ -191,7 +191,7 @@ class ClickHouseStore:
             self._last_version = max(self._last_version + 1, time.time_ns() // 1000)
             return self._last_version
 
-    def _next_seq(self) -> int:
+    def next_seq(self) -> int:
         """A commit sequence: the current time in µs, strictly increasing in this process (and
         above those of earlier processes while the clock does not go back)."""
         with self._lock:
@@ -224,8 +224,9 @@ class ClickHouseStore:
         """Insert spans and logs (one insert each); summaries are left to `refresh_runs`."""
         return self.write_encoded([self.encode(spans, logs)])
 
-    def write_encoded(self, batches: Sequence[EncodedBatch]) -> WriteResult:
-        """Insert encoded batches, one insert per table for all of them."""
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
+        """Insert encoded batches, one insert per table for all of them, as commit `seq` (one
+        `next_seq` handed out for this write; by default the next one)."""
         parts = [cast(_Encoded, batch.payload) for batch in batches]
         starts: dict[RunKey, int] = {}
         for part in parts:
@@ -237,7 +238,7 @@ class ClickHouseStore:
             return WriteResult(0, 0, ())
         span_tables = [part.spans for part in parts if part.spans is not None]
         log_tables = [part.logs for part in parts if part.logs is not None]
-        seq = self._next_seq()
+        seq = self.next_seq() if seq is None else seq
         with translated():
             if span_tables:
                 self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
