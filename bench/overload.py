@@ -51,6 +51,7 @@ class ThrottledWriter:
     def __init__(self, inner: SpanWriter, seconds_per_record: float) -> None:
         self._inner = inner
         self.seconds_per_record = seconds_per_record
+        self._slow = threading.Lock()  # concurrent writes share the one slow store
 
     def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
         return self._inner.encode(spans, logs)
@@ -62,7 +63,8 @@ class ThrottledWriter:
         return self._inner.next_seq()
 
     def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
-        time.sleep(sum(batch.size for batch in batches) * self.seconds_per_record)
+        with self._slow:
+            time.sleep(sum(batch.size for batch in batches) * self.seconds_per_record)
         return self._inner.write_encoded(batches, seq)
 
     def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:

@@ -14,7 +14,7 @@ from bench.overload import ThrottledWriter, burst
 from runlens.serve import Server
 from runlens.settings import Settings
 
-QUEUE = 100  # spans; six senders keep 300 in flight
+QUEUE = 100  # spans; eight senders keep 400 in flight, more than the queue and a batch per writer
 SECONDS_PER_SPAN = 0.004  # the store takes 250 spans/s
 
 
@@ -51,7 +51,7 @@ def test_overload_is_refused_bounded_and_recovers(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        report = burst(endpoints, seconds=3.0, senders=6)
+        report = burst(endpoints, seconds=3.0, senders=8)
     finally:
         sampling.set()
         sampler.join()
