@@ -309,6 +309,18 @@ class ActionReader(Protocol):
         ...
 
 
+LogKey = tuple[str, str, int, int, str, str]
+
+
+def log_key(log: LogRecord) -> LogKey:
+    """What identifies a stored log record (a store keeps one record per key, the latest
+    delivered): an output chunk by its span, stream and seq; any other record by its span,
+    seq, time, event name and body."""
+    if log.stream:
+        return (log.span_id, log.stream, log.seq, 0, "", "")
+    return (log.span_id, "", log.seq, log.time_unix_nano, log.event_name, log.body)
+
+
 @dataclass(frozen=True, slots=True)
 class RunChanges:
     """What a run stored in a range of commit sequences: each span once, in its current

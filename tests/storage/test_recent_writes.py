@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterator
 
-from runlens.semconv.records import SpanStatus
+import pytest
+
+from runlens.semconv.records import LogRecord, SpanRecord, SpanStatus
 from runlens.storage.clickhouse import timeline
 from runlens.storage.clickhouse.recent import RecentWrites
 from runlens.storage.clickhouse.store import ClickHouseStore
@@ -94,10 +97,10 @@ def test_writes_older_than_the_retention_are_forgotten() -> None:
     key = RunKey("p", "r")
     recent.follow(key)
     recent.follow(key)
-    recent.add(1_000, [span("p", "r", "a")], [])
-    recent.add(1_050, [span("p", "r", "b")], [])
+    recent.add(1_000, [([span("p", "r", "a")], [])])
+    recent.add(1_050, [([span("p", "r", "b")], [])])
     assert list(recent.changes("p", ["r"], 0, 1_050)[0]) == ["r"]
-    recent.add(1_200, [span("p", "r", "c")], [])  # 1,000 and 1,050 fall out
+    recent.add(1_200, [([span("p", "r", "c")], [])])  # 1,000 and 1,050 fall out
     assert recent.changes("p", ["r"], 1_000, 1_200) == ({}, ["r"])
     kept, _ = recent.changes("p", ["r"], 1_099, 1_200)
     assert [s.span_id for _, s in kept["r"].spans] == ["c"]
@@ -105,6 +108,18 @@ def test_writes_older_than_the_retention_are_forgotten() -> None:
     assert recent.followed == 1  # followed twice, unfollowed once
     recent.unfollow(key)
     assert recent.followed == 0
+
+
+def test_writes_are_not_looked_at_while_no_run_is_followed() -> None:
+    def unread() -> Iterator[tuple[list[SpanRecord], list[LogRecord]]]:
+        raise AssertionError("the write's records were read")
+        yield [], []
+
+    recent = RecentWrites()
+    recent.add(1_000, unread())  # the ingest path pays nothing while nobody follows a run
+    recent.follow(RunKey("p", "r"))
+    with pytest.raises(AssertionError, match="were read"):
+        recent.add(1_001, unread())
 
 
 def test_a_start_marker_stored_after_its_span_ended_comes_back_from_memory_only(

@@ -44,7 +44,7 @@ from runlens.bus import LiveBus
 from runlens.semconv.events import apply_log_events
 from runlens.semconv.links import link_tool_calls
 from runlens.semconv.records import LogRecord, SpanRecord, SpanStatus
-from runlens.storage.contract import RunChanges, RunSummary
+from runlens.storage.contract import LogKey, RunChanges, RunSummary, log_key
 
 _SECOND = operator.itemgetter(1)
 
@@ -93,10 +93,6 @@ class _Lazy(Mapping[K, V]):
         return len(self._get())
 
 
-def _log_key(log: LogRecord) -> tuple[str, str, int, int, str]:
-    return (log.span_id, log.stream, log.seq, log.time_unix_nano, log.event_name)
-
-
 class LiveTimeline:
     """A run's timeline kept up to date from its changes; `view()` is what `build_view` would
     build from the stored timeline, at the cost of the spans that changed."""
@@ -107,7 +103,7 @@ class LiveTimeline:
         self._order: list[tuple[int, str]] = []  # (start time, span id), start order
         self._events: dict[str, list[LogRecord]] = {}  # GenAI events by span
         self._chunks: dict[str, tuple[LogRecord, ...]] = {}  # terminal output by span
-        self._logs: set[tuple[str, str, int, int, str]] = set()
+        self._logs: set[LogKey] = set()
 
     def apply(self, changes: RunChanges) -> list[tuple[int, SpanRecord]]:
         """Take the changes; return the span changes taken. A running version never replaces
@@ -116,7 +112,7 @@ class LiveTimeline:
         touched: set[str] = set()
         taken: list[tuple[int, SpanRecord]] = []
         for _, log in changes.logs:
-            key = _log_key(log)
+            key = log_key(log)
             if key in self._logs:
                 continue
             self._logs.add(key)
@@ -125,10 +121,10 @@ class LiveTimeline:
             elif log.event_name:
                 self._events.setdefault(log.span_id, []).append(log)
                 touched.add(log.span_id)
+        running = SpanStatus.RUNNING
         for change in changes.spans:
             span = change[1]
             old = self._stored.get(span.span_id)
-            running = SpanStatus.RUNNING
             if old is not None and span.status is running and old.status is not running:
                 continue
             taken.append(change)

@@ -20,27 +20,18 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from runlens.semconv.records import LogRecord, SpanRecord, SpanStatus
-from runlens.storage.contract import RunChanges, RunKey
+from runlens.storage.contract import LogKey, RunChanges, RunKey, log_key
 
 DEFAULT_RETAIN_US = 10_000_000
 """How long a followed run's writes stay in memory: a reader further behind reads ClickHouse."""
 
-_LogKey = tuple[str, str, int, int, str, str]
-
 
 def _rank(seq: int, span: SpanRecord) -> tuple[bool, int]:
     return (span.status is not SpanStatus.RUNNING, seq)
-
-
-def _log_key(log: LogRecord) -> _LogKey:
-    """The table's deduplication key of a log record (output chunks by stream and seq)."""
-    if log.stream:
-        return (log.span_id, log.stream, log.seq, 0, "", "")
-    return (log.span_id, "", log.seq, log.time_unix_nano, log.event_name, str(log.body))
 
 
 def _span_order(entry: tuple[int, SpanRecord]) -> tuple[int, int, str]:
@@ -88,10 +79,10 @@ class _Followed:
             if span_id not in later or later[span_id] < _rank(*entry)
         ]
         start = bisect.bisect_right(self.logs, after, key=_first)
-        logs: dict[_LogKey, tuple[int, LogRecord]] = {}
-        rewritten: set[_LogKey] = set()
+        logs: dict[LogKey, tuple[int, LogRecord]] = {}
+        rewritten: set[LogKey] = set()
         for seq, log in self.logs[start:]:
-            key = _log_key(log)
+            key = log_key(log)
             if seq > upto:
                 rewritten.add(key)
             else:
@@ -136,29 +127,34 @@ class RecentWrites:
                 if entry.followers <= 0:
                     del self._runs[key]
 
-    def add(self, seq: int, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> None:
-        """Take a durable write (committed as `seq`); keeps what belongs to followed runs."""
+    def add(
+        self, seq: int, writes: Iterable[tuple[Sequence[SpanRecord], Sequence[LogRecord]]]
+    ) -> None:
+        """Take a durable write (committed as `seq`, its records as spans and logs per part);
+        keeps what belongs to followed runs, and looks at no record while none is followed."""
         with self._lock:
             self._last_seq = max(self._last_seq, seq)
             if not self._runs:
                 return
-            runs = self._runs
             touched: set[RunKey] = set()
-            for span in spans:
-                key = RunKey(span.project_id, span.run_id)
-                entry = runs.get(key)
-                if entry is not None:
-                    bisect.insort(entry.spans, (seq, span), key=_first)
-                    touched.add(key)
-            for log in logs:
-                key = RunKey(log.project_id, log.run_id)
-                entry = runs.get(key)
-                if entry is not None:
-                    bisect.insort(entry.logs, (seq, log), key=_first)
-                    touched.add(key)
+            for spans, logs in writes:
+                for span in spans:
+                    if entry := self._entry(span.project_id, span.run_id, touched):
+                        bisect.insort(entry.spans, (seq, span), key=_first)
+                for log in logs:
+                    if entry := self._entry(log.project_id, log.run_id, touched):
+                        bisect.insort(entry.logs, (seq, log), key=_first)
             oldest = self._last_seq - self.retain_us
             for key in touched:
-                runs[key].trim(oldest)
+                self._runs[key].trim(oldest)
+
+    def _entry(self, project_id: str, run_id: str, touched: set[RunKey]) -> _Followed | None:
+        """The followed run's entry (noted in `touched`), None when it is not followed."""
+        key = RunKey(project_id, run_id)
+        entry = self._runs.get(key)
+        if entry is not None:
+            touched.add(key)
+        return entry
 
     def changes(
         self, project_id: str, run_ids: Sequence[str], after: int, upto: int

@@ -244,11 +244,7 @@ class ClickHouseStore:
                 self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
             if log_tables:
                 self._insert(q.LOGS, _with_seq(_concat(log_tables), seq))
-        self._recent.add(
-            seq,
-            [span for part in parts for span in part.records[0]],
-            [log for part in parts for log in part.records[1]],
-        )
+        self._recent.add(seq, (part.records for part in parts))
         with self._lock:
             for key, start in starts.items():
                 known = self._unrefreshed.get(key)
