@@ -20,6 +20,8 @@ from functools import partial
 from itertools import combinations
 from typing import TypeVar
 
+from ahocorasick_rs import AhoCorasick
+
 from runlens.semconv import keys
 from runlens.semconv.coerce import dumps
 from runlens.semconv.records import (
@@ -82,8 +84,9 @@ _CARD_ISSUER = re.compile(
     r"4|5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|30[0-5]|3[689]|6(?:011|4[4-9]|5|2)"
 )
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-# Cheap tests on a whole record first, substring searches: a rule none of whose needles occurs
-# in the record's text (first tuple) or lowercased text (second) does not run.
+# Cheap tests on a whole record first: a rule none of whose needles occurs in the record's text
+# (first tuple, exact case) or lowercased text (second) does not run. Each set of needles is found
+# in one pass of a multi-word (Aho-Corasick) matcher.
 _NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     EMAIL: (("@",), ()),
     API_KEY: (
@@ -94,6 +97,25 @@ _NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     BEARER: (("eyJ",), ("bearer", "authorization")),
 }  # fmt: skip
+
+
+class _Needles:
+    """The needles of one case (0: exact, 1: lowercase) and the rules each one triggers."""
+
+    def __init__(self, case: int) -> None:
+        words = tuple(dict.fromkeys(w for needles in _NEEDLES.values() for w in needles[case]))
+        self.matcher = AhoCorasick(list(words))
+        self.rules = tuple(
+            frozenset(rule for rule, needles in _NEEDLES.items() if word in needles[case])
+            for word in words
+        )
+
+    def found(self, text: str, into: set[str]) -> None:
+        for index, _, _ in self.matcher.find_matches_as_indexes(text, overlapping=True):
+            into |= self.rules[index]
+
+
+_EXACT, _LOWERCASE = _Needles(0), _Needles(1)
 # Cards: digits become "0", spaces and dashes " ", anything else "x"; then runs are looked for.
 _DIGIT_CLASSES = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 45) else 120 for b in range(256))
 _DIGIT_RUN = re.compile(rb"0(?: ?0){12,18}")
@@ -254,17 +276,10 @@ class _Plan:
 
 def _triggered(rules: Iterable[str], text: str) -> frozenset[str]:
     """The built-in rules whose cheap test fires in `text`."""
-    lowered = text.lower()
-    return frozenset(
-        rule
-        for rule in rules
-        if (
-            _has_card(text)
-            if rule == CARD
-            else any(needle in text for needle in _NEEDLES[rule][0])
-            or any(needle in lowered for needle in _NEEDLES[rule][1])
-        )
-    )
+    found: set[str] = set()
+    _EXACT.found(text, found)
+    _LOWERCASE.found(text.lower(), found)
+    return frozenset(rule for rule in rules if (_has_card(text) if rule == CARD else rule in found))
 
 
 def _apply(plan: _Plan, tally: Tally, text: str, json_text: bool) -> str:
