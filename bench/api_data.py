@@ -663,8 +663,8 @@ def load_main(spec_fields: dict[str, Any], data_dir: str, conn: Connection) -> N
 
 
 def _load(spec: DatasetSpec, data_dir: Path, conn: Connection) -> Manifest:
-    from runlens.storage.clickhouse.store import _Encoded
     from runlens.storage.clickhouse.summaries import RunMemo
+    from runlens.storage.clickhouse.writer import _Encoded
     from runlens.storage.contract import EncodedBatch, RunKey
 
     wall = time.perf_counter()

@@ -118,7 +118,8 @@ def _serve(overrides: dict[str, Any]) -> int:
         f"  OTLP/HTTP   {endpoints.otlp_http_url}  "
         f"(OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
         f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_http_url})\n"
-        f"  API         {endpoints.api_url}  (health: {endpoints.api_url}/healthz)\n"
+        f"  API         {endpoints.api_url}  (health: {endpoints.api_url}/healthz, "
+        f"metrics: {endpoints.api_url}/metrics)\n"
         f"  auth        {_auth_line(settings)}\n"
         "Press Ctrl+C to stop.",
         flush=True,

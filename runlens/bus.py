@@ -74,9 +74,12 @@ class Subscription:
     def offer(self, events: Sequence[LiveEvent]) -> None:
         """Queue events (called by the bus under its lock, from any thread)."""
         if self._overflowed:
+            self._bus.dropped_events += len(events)
             return
         if len(self._queue) + len(events) > self._max_queued:
             self._overflowed = True
+            self._bus.overflows += 1
+            self._bus.dropped_events += len(events)
         else:
             self._queue.extend(events)
             self._last_seq = max(self._last_seq, events[-1].seq)
@@ -127,6 +130,8 @@ class LiveBus:
         self._topics: dict[tuple[str, str | None], list[Subscription]] = {}
         self._last_seq = time.time_ns() // 1000
         self.peak_queued = 0  # the longest any subscriber's queue has been
+        self.overflows = 0  # subscribers dropped for falling behind
+        self.dropped_events = 0  # events not queued to them because they had fallen behind
 
     @property
     def subscriber_count(self) -> int:

@@ -26,6 +26,7 @@ from runlens.collector.receiver.grpc_server import build_grpc_server
 from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.control.budgets import BudgetGuard
 from runlens.control.service import ControlService
+from runlens.metrics import MeteredWriter, Metrics
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.redaction import Redactor
 from runlens.settings import Settings
@@ -68,6 +69,7 @@ class Server:
         """`writer` wraps the store where the pipeline writes (tests slow it down with it)."""
         self._settings = settings
         self.bus = bus or LiveBus()
+        self.metrics = Metrics()
         self._writer = writer
         self._store: ClickHouseStore | None = None
         self._pipeline: IngestPipeline | None = None
@@ -86,8 +88,11 @@ class Server:
             on_change=lambda run: pipeline.request_refresh([run]),
         )
         budgets = BudgetGuard(store, control, s.agent_budgets_usd)
+        writer = MeteredWriter(
+            self._writer(store) if self._writer is not None else store, self.metrics
+        )
         self._pipeline = pipeline = IngestPipeline(
-            self._writer(store) if self._writer is not None else store,
+            writer,
             max_queued=s.queue_max_spans,
             max_batch=s.batch_max_spans,
             run_timeout_s=s.run_timeout_s,
@@ -96,6 +101,7 @@ class Server:
             after_refresh=budgets.check if s.agent_budgets_usd else None,
         )
         pipeline.start()
+        self.metrics.watch(queued=lambda: pipeline.queued, bus=self.bus, writer=writer)
         prices = PriceTable.load(s.price_table)
         ingest = Ingest(
             pipeline,
@@ -103,6 +109,7 @@ class Server:
             s.write_timeout_s,
             retention_days=s.retention_days,
             redactor=Redactor(s.redaction_rules),
+            metrics=self.metrics,
         )
         limits = DecodeLimits(
             max_attribute_bytes=s.max_attribute_bytes,
@@ -141,6 +148,7 @@ class Server:
             bus=self.bus,
             control=control,
             auth=auth,
+            metrics=self.metrics,
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()

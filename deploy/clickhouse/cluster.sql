@@ -1,8 +1,9 @@
 -- runlens on a ClickHouse cluster: the single-node schema (runlens/storage/clickhouse/schema/)
 -- with Replicated engines for the data and Distributed tables in front, under the names the
--- application uses. Column lists, sorting keys, partitions and TTLs are identical to the
--- single-node DDL; copy the column lists from there (kept out of this file so there is one
--- source of truth). Replace 90 with the retention in days.
+-- application uses. Column lists, indexes, sorting keys, partitions and TTLs are those the
+-- single-node migrations end with (tests/storage/test_cluster.py runs this file and compares
+-- every table with them). Replace 90 with the retention in days. Run it with
+-- `clickhouse client --multiquery < cluster.sql` on one node: ON CLUSTER reaches the others.
 --
 -- Sharding by cityHash64(project_id, run_id) keeps every version of a span, all spans of a run
 -- and the run's summary on one shard: FINAL, the summary recompute and timeline reads stay
@@ -28,7 +29,63 @@ ORDER BY version;
 
 CREATE TABLE IF NOT EXISTS runlens.spans_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 001_spans.sql, and ingest_seq of 005_ingest_seq.sql ...
+    project_id          LowCardinality(String),
+    run_id              String,
+    trace_id            String                 CODEC(ZSTD(1)),
+    span_id             String                 CODEC(ZSTD(1)),
+    parent_span_id      String                 CODEC(ZSTD(1)),
+    kind                LowCardinality(String),
+    name                LowCardinality(String),
+    status              LowCardinality(String),
+    start_time          DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    end_time            DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    service_name        LowCardinality(String),
+    agent_id            LowCardinality(String),
+    agent_name          LowCardinality(String),
+    conversation_id     String                 CODEC(ZSTD(1)),
+    provider            LowCardinality(String),
+    request_model       LowCardinality(String),
+    response_model      LowCardinality(String),
+    model               LowCardinality(String) MATERIALIZED if(response_model != '', response_model, request_model),
+    temperature         Nullable(Float64),
+    top_p               Nullable(Float64),
+    max_tokens          Nullable(Int64),
+    stop_reason         LowCardinality(String),
+    response_id         String                 CODEC(ZSTD(1)),
+    input_tokens        UInt64                 CODEC(T64, ZSTD(1)),
+    cached_tokens       UInt64                 CODEC(T64, ZSTD(1)),
+    cache_write_tokens  UInt64                 CODEC(T64, ZSTD(1)),
+    output_tokens       UInt64                 CODEC(T64, ZSTD(1)),
+    reasoning_tokens    UInt64                 CODEC(T64, ZSTD(1)),
+    cost_usd            Nullable(Float64)      CODEC(ZSTD(1)),
+    cost_source         LowCardinality(String),
+    price_version       LowCardinality(String),
+    input               String                 CODEC(ZSTD(3)),
+    output              String                 CODEC(ZSTD(3)),
+    tool_name           LowCardinality(String),
+    tool_call_id        String                 CODEC(ZSTD(1)),
+    tool_calls          Array(Tuple(id String, name String, arguments String)) CODEC(ZSTD(3)),
+    error_type          LowCardinality(String),
+    error_message       String                 CODEC(ZSTD(3)),
+    outcome             LowCardinality(String),
+    replay_of           String                 CODEC(ZSTD(1)),
+    code_filepath       LowCardinality(String),
+    code_function       LowCardinality(String),
+    code_lineno         UInt32                 CODEC(T64, ZSTD(1)),
+    dialects            Array(LowCardinality(String)),
+    attributes          Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    resource            Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    events              String                 CODEC(ZSTD(3)),
+    scope_name          LowCardinality(String),
+    truncated           Bool,
+    binary              Bool,
+    ingested_at         DateTime64(6, 'UTC')   CODEC(Delta, ZSTD(1)),
+    version             UInt64                 CODEC(T64, ZSTD(1)),
+    ingest_seq          UInt64                 CODEC(T64, ZSTD(1)),   -- 005_ingest_seq.sql
+    -- run ids are random: without this index every part has one granule whose key range
+    -- brackets any run id, and a run lookup under FINAL reads a granule of every part.
+    INDEX idx_run_id   run_id   TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.01)  GRANULARITY 4
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/spans', '{replica}', version)
 PARTITION BY toYYYYMMDD(start_time)
@@ -42,7 +99,37 @@ ENGINE = Distributed('{cluster}', 'runlens', 'spans_local', cityHash64(project_i
 
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 002_run_summaries.sql ...
+    project_id          LowCardinality(String),
+    run_id              String,
+    first_seen_at       DateTime64(6, 'UTC'),
+    agent_id            LowCardinality(String),
+    agent_name          LowCardinality(String),
+    name                LowCardinality(String),
+    status              LowCardinality(String),
+    status_reason       LowCardinality(String),
+    started_at          DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    ended_at            DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    last_activity_at    DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    duration_ms         UInt64,
+    span_count          UInt32,
+    action_count        UInt32,
+    action_ok_count     UInt32,
+    error_count         UInt32,
+    turns               UInt32,
+    success_rate        Float32,
+    input_tokens        UInt64,
+    cached_tokens       UInt64,
+    cache_write_tokens  UInt64,
+    output_tokens       UInt64,
+    reasoning_tokens    UInt64,
+    cost_usd            Float64,
+    unpriced_count      UInt32,
+    models              Array(LowCardinality(String)),
+    error_type          LowCardinality(String),
+    error_message       String                 CODEC(ZSTD(3)),
+    version             UInt64,
+    INDEX idx_run_id  run_id     TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_started started_at TYPE minmax GRANULARITY 1
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries', '{replica}', version)
 ORDER BY (project_id, toStartOfDay(first_seen_at), run_id)
@@ -53,7 +140,23 @@ ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_local', cityHash64(p
 
 CREATE TABLE IF NOT EXISTS runlens.logs_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 003_logs.sql, and ingest_seq of 005_ingest_seq.sql ...
+    project_id          LowCardinality(String),
+    run_id              String,
+    trace_id            String                 CODEC(ZSTD(1)),
+    span_id             String                 CODEC(ZSTD(1)),
+    time                DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    event_name          LowCardinality(String),
+    severity_number     UInt8,
+    body                String                 CODEC(ZSTD(3)),
+    attributes          Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    stream              LowCardinality(String),
+    seq                 UInt64                 CODEC(T64, ZSTD(1)),
+    end_of_stream       Bool,
+    truncated           Bool,
+    binary              Bool,
+    ingested_at         DateTime64(6, 'UTC')   CODEC(Delta, ZSTD(1)),
+    ingest_seq          UInt64                 CODEC(T64, ZSTD(1)),   -- 005_ingest_seq.sql
+    INDEX idx_run_id run_id TYPE bloom_filter(0.001) GRANULARITY 1
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/logs', '{replica}', ingested_at)
 PARTITION BY toYYYYMMDD(time)
@@ -67,7 +170,18 @@ ENGINE = Distributed('{cluster}', 'runlens', 'logs_local', cityHash64(project_id
 
 CREATE TABLE IF NOT EXISTS runlens.control_commands_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 004_control_commands.sql ...
+    project_id          LowCardinality(String),
+    run_id              String,
+    command_id          String,
+    seq                 UInt32,                 -- order of the commands of one run
+    kind                LowCardinality(String), -- terminate, steer, retrigger, ...
+    payload             String                 CODEC(ZSTD(3)),  -- JSON text
+    state               LowCardinality(String), -- requested, delivered, applied, failed, ...
+    issued_by           LowCardinality(String),
+    created_at          DateTime64(6, 'UTC'),
+    updated_at          DateTime64(6, 'UTC'),
+    detail              String                 CODEC(ZSTD(1)),
+    INDEX idx_run_id run_id TYPE bloom_filter(0.001) GRANULARITY 1
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/control_commands', '{replica}', updated_at)
 ORDER BY (project_id, run_id, command_id)
@@ -79,7 +193,13 @@ ENGINE = Distributed('{cluster}', 'runlens', 'control_commands_local', cityHash6
 -- API keys are few and looked up by key id from any node: one replicated table, not sharded.
 CREATE TABLE IF NOT EXISTS runlens.api_keys ON CLUSTER '{cluster}'
 (
-    -- ... every column of 007_api_keys.sql ...
+    key_id          String,                  -- public part of the key, shown in listings
+    project_id      LowCardinality(String),
+    name            String,
+    secret_sha256   String,                  -- hex digest of the secret part
+    created_at      DateTime64(6, 'UTC'),
+    revoked_at      Nullable(DateTime64(6, 'UTC')),
+    updated_at      DateTime64(6, 'UTC')
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/runlens/api_keys', '{replica}', updated_at)
 ORDER BY key_id;
@@ -89,7 +209,35 @@ ORDER BY key_id;
 -- inserts land (a view on the Distributed table would only see inserts made through it).
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id_local ON CLUSTER '{cluster}'
 (
-    -- ... every column of 008_run_summaries_by_id.sql ...
+    project_id          LowCardinality(String),
+    run_id              String,
+    first_seen_at       DateTime64(6, 'UTC'),
+    agent_id            LowCardinality(String),
+    agent_name          LowCardinality(String),
+    name                LowCardinality(String),
+    status              LowCardinality(String),
+    status_reason       LowCardinality(String),
+    started_at          DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    ended_at            DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    last_activity_at    DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    duration_ms         UInt64,
+    span_count          UInt32,
+    action_count        UInt32,
+    action_ok_count     UInt32,
+    error_count         UInt32,
+    turns               UInt32,
+    success_rate        Float32,
+    input_tokens        UInt64,
+    cached_tokens       UInt64,
+    cache_write_tokens  UInt64,
+    output_tokens       UInt64,
+    reasoning_tokens    UInt64,
+    cost_usd            Float64,
+    unpriced_count      UInt32,
+    models              Array(LowCardinality(String)),
+    error_type          LowCardinality(String),
+    error_message       String                 CODEC(ZSTD(3)),
+    version             UInt64
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries_by_id', '{replica}', version)
 ORDER BY (project_id, run_id)
@@ -100,7 +248,12 @@ SETTINGS index_granularity = 256,
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS runlens.run_summaries_by_id_mv ON CLUSTER '{cluster}'
 TO runlens.run_summaries_by_id_local
-AS SELECT * FROM runlens.run_summaries_local;  -- the column list of 008's view
+AS SELECT project_id, run_id, first_seen_at, agent_id, agent_name, name, status, status_reason,
+    started_at, ended_at, last_activity_at, duration_ms, span_count, action_count,
+    action_ok_count, error_count, turns, success_rate, input_tokens, cached_tokens,
+    cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, unpriced_count, models,
+    error_type, error_message, version
+FROM runlens.run_summaries_local;
 
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id ON CLUSTER '{cluster}' AS runlens.run_summaries_by_id_local
 ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_by_id_local', cityHash64(project_id, run_id));

@@ -4,7 +4,7 @@ over WebSocket), `/export/runs` and, with a control service, the agents' `/contr
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from runlens import __version__
@@ -17,6 +17,7 @@ from runlens.api.rate_limit import RateLimiter
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
+from runlens.metrics import CONTENT_TYPE, Metrics
 from runlens.storage.contract import ApiReader, StorageError
 
 
@@ -27,10 +28,12 @@ def build_api_app(
     bus: LiveBus | None = None,
     control: ControlService | None = None,
     auth: Authenticator | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
     mutations do, and there are no `/control` endpoints. Without an authenticator every
-    request goes to the project `default`."""
+    request goes to the project `default`. With metrics, `GET /metrics` serves them (in
+    Prometheus text format, without a key: they hold no project's data)."""
     app = FastAPI(title="runlens", version=__version__)
     auth = auth or Authenticator.disabled()
     project = project_dependency(auth)
@@ -45,8 +48,20 @@ def build_api_app(
             return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "version": __version__})
 
+    if metrics is not None:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def prometheus_metrics() -> Response:
+            """The server's metrics in Prometheus text format (docs/operations.md)."""
+            body = await run_in_threadpool(metrics.exposition)
+            return Response(body, media_type=CONTENT_TYPE)
+
     options = options or ApiOptions()
-    app.include_router(build_graphql_router(reader, options, auth, bus, control), prefix="/graphql")
+    on_operation = metrics.operation if metrics is not None else None
+    app.include_router(
+        build_graphql_router(reader, options, auth, bus, control, on_operation=on_operation),
+        prefix="/graphql",
+    )
     limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
     app.include_router(build_export_router(reader, project, limiter))
     if control is not None:

@@ -9,6 +9,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from runlens.collector.pipeline import IngestPipeline, QueueFull
+from runlens.metrics import Metrics
 from runlens.semconv.events import map_log
 from runlens.semconv.mapping import map_span
 from runlens.semconv.pricing import PriceTable
@@ -46,22 +47,26 @@ class Ingest:
         *,
         retention_days: int | None = None,
         redactor: Redactor | None = None,
+        metrics: Metrics | None = None,
     ):
         self._pipeline = pipeline
         self._prices = prices
         self._timeout = write_timeout_s
         self._retention_days = retention_days
         self._redactor = redactor  # None: stored as sent
+        self._metrics = metrics  # counts what is not stored, by reason
 
     def spans(
         self, raw: list[RawSpan], project_id: str, rejected: int, message: str, warning: str = ""
     ) -> Accepted:
+        self._rejected("spans", "invalid", rejected)
         records: list[SpanRecord] = []
         oldest = self._oldest_kept_ns()
         for span in raw:
             if span.start_time_unix_nano and span.start_time_unix_nano < oldest:
                 # Stored, it would expire at once (TTL): refuse it rather than drop it silently.
                 rejected += 1
+                self._rejected("spans", "expired", 1)
                 message = message or (
                     f"span {span.span_id} starts before the {self._retention_days}-day "
                     "retention window and would expire at once"
@@ -72,13 +77,15 @@ class Ingest:
             except Exception:
                 log.exception("could not map span %s/%s", span.trace_id, span.span_id)
                 rejected += 1
+                self._rejected("spans", "unmappable", 1)
                 message = message or f"span {span.span_id}: could not be mapped"
-        self._wait(self._submit(records, []))
+        self._store("spans", records, [])
         return Accepted(rejected, _joined(message, warning))
 
     def logs(
         self, raw: list[RawLog], project_id: str, rejected: int, message: str, warning: str = ""
     ) -> Accepted:
+        self._rejected("logs", "invalid", rejected)
         records: list[LogRecord] = []
         for item in raw:
             try:
@@ -86,8 +93,9 @@ class Ingest:
             except Exception:
                 log.exception("could not map log record of span %s", item.span_id)
                 rejected += 1
+                self._rejected("logs", "unmappable", 1)
                 message = message or "a log record could not be mapped"
-        self._wait(self._submit([], records))
+        self._store("logs", [], records)
         return Accepted(rejected, _joined(message, warning))
 
     def _map_span(self, raw: RawSpan, project_id: str) -> SpanRecord:
@@ -106,6 +114,29 @@ class Ingest:
         if self._retention_days is None:
             return 0
         return time.time_ns() - self._retention_days * 86_400 * 1_000_000_000
+
+    def _rejected(self, signal: str, reason: str, count: int) -> None:
+        if self._metrics is not None:
+            self._metrics.rejected(signal, reason, count)
+
+    def _store(self, signal: str, spans: list[SpanRecord], logs: list[LogRecord]) -> None:
+        """Submit and wait; what is not stored is counted by reason."""
+        try:
+            self._wait(self._submit(spans, logs))
+        except Unavailable as exc:
+            cause = exc.__cause__
+            reason = (
+                "overloaded"
+                if isinstance(cause, QueueFull)
+                else "timeout"
+                if isinstance(cause, FutureTimeout)
+                else "store_unavailable"
+            )
+            self._rejected(signal, reason, len(spans) + len(logs))
+            raise
+        except Invalid:
+            self._rejected(signal, "store_refused", len(spans) + len(logs))
+            raise
 
     def _submit(self, spans: list[SpanRecord], logs: list[LogRecord]) -> Future[WriteResult]:
         try:

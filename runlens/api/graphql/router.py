@@ -16,6 +16,7 @@ from runlens.api.auth import AuthFailure, resolve_project
 from runlens.api.graphql.context import ApiOptions, Context, context_getter
 from runlens.api.graphql.errors import format_error
 from runlens.api.graphql.schema import build_schema
+from runlens.api.graphql.timing import OnOperation
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
@@ -58,12 +59,14 @@ def build_graphql_router(
     auth: Authenticator,
     bus: LiveBus | None = None,
     control: ControlService | None = None,
+    *,
+    on_operation: OnOperation | None = None,
 ) -> RunlensGraphQLRouter:
     """Queries over HTTP; subscriptions over WebSocket (`graphql-transport-ws` and the legacy
     `graphql-ws`), live when a bus is given."""
     return RunlensGraphQLRouter(
         auth,
-        schema=build_schema(options.max_query_depth, options.max_query_aliases),
+        schema=build_schema(options.max_query_depth, options.max_query_aliases, on_operation),
         context_getter=context_getter(reader, options, auth, bus, control),
         graphql_ide="graphiql",
     )

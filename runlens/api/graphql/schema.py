@@ -17,6 +17,7 @@ from runlens.api.graphql.limits import alias_limit
 from runlens.api.graphql.mutation import Mutation
 from runlens.api.graphql.query import Query
 from runlens.api.graphql.subscription import Subscription
+from runlens.api.graphql.timing import OnOperation, operation_timer
 from runlens.api.graphql.types.actions import EVENT_TYPES
 from runlens.api.graphql.types.common import SCALAR_MAP
 
@@ -35,8 +36,11 @@ class RunlensSchema(strawberry.Schema):
 
 
 def build_schema(
-    max_depth: int = DEFAULT_MAX_DEPTH, max_aliases: int = DEFAULT_MAX_ALIASES
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_aliases: int = DEFAULT_MAX_ALIASES,
+    on_operation: OnOperation | None = None,
 ) -> strawberry.Schema:
+    """`on_operation` is told the duration of every query and mutation."""
     # The rules are built once: the validation cache is keyed by the document and the rules,
     # so rules made anew per request (as QueryDepthLimiter does) would never hit it.
     rules: list[type[ASTValidationRule]] = [
@@ -48,6 +52,8 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
     ]
+    if on_operation is not None:
+        extensions.append(operation_timer(on_operation))
     return RunlensSchema(
         query=Query,
         mutation=Mutation,

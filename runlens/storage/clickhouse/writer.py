@@ -1,0 +1,186 @@
+"""The `SpanWriter` role of `ClickHouseStore`: encode, insert with a commit sequence, and
+recompute run summaries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pyarrow as pa
+from clickhouse_connect.driver.client import Client
+
+from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.storage.clickhouse import queries as q
+from runlens.storage.clickhouse.connections import StoreConnections
+from runlens.storage.clickhouse.errors import translated
+from runlens.storage.clickhouse.rows import logs_to_rows, to_rows
+from runlens.storage.clickhouse.summaries import RunMemo, plan
+from runlens.storage.contract import LOST_REASON, EncodedBatch, RunKey, WriteResult
+
+_NO_START = 1 << 62
+"""A run refreshed without a pending write: its remembered start bounds the scan."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """The payload of an `EncodedBatch` of this store."""
+
+    spans: pa.Table | None
+    logs: pa.Table | None
+    starts: dict[RunKey, int]  # earliest start of each run the batch touches
+    records: tuple[Sequence[SpanRecord], Sequence[LogRecord]]  # what the tables hold
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+class StoreWriter(StoreConnections):
+    """Writes assume one writer per run at a time (the ingest pipeline's single writer thread)."""
+
+    def next_seq(self) -> int:
+        """A commit sequence: the current time in µs, strictly increasing in this process (and
+        above those of earlier processes while the clock does not go back)."""
+        with self._lock:
+            self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
+            return self._last_seq
+
+    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
+        """Arrow tables of the records and the earliest start of each run they touch."""
+        now_us = time.time_ns() // 1000
+        starts: dict[RunKey, int] = {}
+        for span in spans:
+            key = RunKey(span.project_id, span.run_id)
+            start = starts.get(key)
+            if start is None or span.start_time_unix_nano < start:
+                starts[key] = span.start_time_unix_nano
+        for log in logs:
+            key = RunKey(log.project_id, log.run_id)
+            start = starts.get(key)
+            if start is None or log.time_unix_nano < start:
+                starts[key] = log.time_unix_nano
+        with translated():
+            span_rows = to_rows(spans, now_us) if spans else None
+            log_rows = logs_to_rows(logs, now_us) if logs else None
+        encoded = _Encoded(span_rows, log_rows, starts, (spans, logs))
+        return EncodedBatch(len(spans), len(logs), encoded)
+
+    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
+        """Insert spans and logs (one insert each); summaries are left to `refresh_runs`."""
+        return self.write_encoded([self.encode(spans, logs)])
+
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
+        """Insert encoded batches, one insert per table for all of them, as commit `seq` (one
+        `next_seq` handed out for this write; by default the next one)."""
+        parts = [cast(_Encoded, batch.payload) for batch in batches]
+        starts: dict[RunKey, int] = {}
+        for part in parts:
+            for key, start in part.starts.items():
+                known = starts.get(key)
+                if known is None or start < known:
+                    starts[key] = start
+        if not starts:
+            return WriteResult(0, 0, ())
+        span_tables = [part.spans for part in parts if part.spans is not None]
+        log_tables = [part.logs for part in parts if part.logs is not None]
+        seq = self.next_seq() if seq is None else seq
+        with translated():
+            if span_tables:
+                self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
+            if log_tables:
+                self._insert(q.LOGS, _with_seq(_concat(log_tables), seq))
+        self._recent.add(seq, (part.records for part in parts))
+        with self._lock:
+            for key, start in starts.items():
+                known = self._unrefreshed.get(key)
+                if known is None or start < known:
+                    self._unrefreshed[key] = start
+        return WriteResult(
+            sum(batch.spans for batch in batches),
+            sum(batch.logs for batch in batches),
+            tuple(starts),
+            seq,
+        )
+
+    def _insert(self, table: str, rows: pa.Table) -> None:
+        """Embedded: `INSERT ... SELECT FROM Python(arrow)` on a chDB connection of this thread
+        (no temp file, the fastest path); a server: clickhouse-connect's Arrow insert."""
+        raw = self._raw_chdb()
+        if raw is None:
+            self._client().insert_arrow(table, rows)
+            return
+        columns = ", ".join(rows.column_names)
+        raw.query(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM Python(rows)")
+
+    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+        """Recompute the summaries of these runs in one statement; return the new ones."""
+        keys = list(dict.fromkeys(runs))
+        if not keys:
+            return frozenset()
+        with self._lock:
+            popped = {key: self._unrefreshed.pop(key) for key in keys if key in self._unrefreshed}
+        try:
+            with translated():
+                return self._recompute(self._client(), keys, popped, time.time_ns() // 1000)
+        except BaseException:
+            with self._lock:
+                for key, start in popped.items():
+                    known = self._unrefreshed.get(key)
+                    if known is None or start < known:
+                        self._unrefreshed[key] = start
+            raise
+
+    def _recompute(
+        self, client: Client, keys: list[RunKey], starts: dict[RunKey, int], now_us: int
+    ) -> frozenset[RunKey]:
+        known, missing = self._runs.get_many(keys)
+        if missing:
+            rows = client.query(q.PREVIOUS_SUMMARIES, parameters=_key_params(missing))
+            for project_id, run_id, first_seen_us, started_ns in rows.result_rows:
+                known[RunKey(project_id, run_id)] = RunMemo(int(first_seen_us), int(started_ns))
+        created = frozenset(key for key in missing if key not in known)
+        # A run refreshed without a write of this process: its known start, else scan it all.
+        touched = {key: starts.get(key, _NO_START if key in known else 0) for key in keys}
+        memos, lower_ns = plan(touched, known, now_us)
+        params = _key_params(memos)
+        params.update(
+            first_seen=[(k.project_id, k.run_id, m.first_seen_us) for k, m in memos.items()],
+            lower_ns=lower_ns,
+            now_ns=now_us * 1000,
+            version=self._next_version(),
+        )
+        client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
+        self._runs.put_many(memos)
+        return created
+
+    def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
+        """Close running runs idle for `idle_seconds` as failed, reason `lost`."""
+        cutoff_ns = now_unix_nano - int(idle_seconds * 1_000_000_000)
+        with translated():
+            client = self._client()
+            rows = client.query(q.LOST_RUNS, parameters={"cutoff_ns": cutoff_ns}).result_rows
+            if not rows:
+                return 0
+            params = _key_params([RunKey(p, r) for p, r in rows])
+            params.update(
+                cutoff_ns=cutoff_ns,
+                reason=LOST_REASON,
+                message=f"no activity for {idle_seconds:g} s",
+            )
+            client.command(q.CLOSE_LOST_RUNS, parameters=params)
+        return len(rows)
+
+
+def _with_seq(rows: pa.Table, seq: int) -> pa.Table:
+    return rows.append_column("ingest_seq", pa.repeat(pa.scalar(seq, pa.uint64()), rows.num_rows))
+
+
+def _key_params(keys: Sequence[RunKey] | dict[RunKey, Any]) -> dict[str, Any]:
+    ordered = list(keys)
+    return {
+        "project_ids": sorted({k.project_id for k in ordered}),
+        "run_ids": sorted({k.run_id for k in ordered}),
+        "keys": [(k.project_id, k.run_id) for k in ordered],
+    }
