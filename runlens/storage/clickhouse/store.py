@@ -35,6 +35,7 @@ from runlens.storage.clickhouse.rows import (
     summary_from_row,
     to_rows,
 )
+from runlens.storage.clickhouse.shapes import counting_params
 from runlens.storage.clickhouse.summaries import RunMemo, RunMemory, plan
 from runlens.storage.commands import CommandKind, CommandState, ControlCommand
 from runlens.storage.contract import (
@@ -319,6 +320,7 @@ class ClickHouseStore:
             now_ns=now_us * 1000,
             version=self._next_version(),
         )
+        params.update(counting_params(client, {**_key_params(memos), "lower_ns": lower_ns}))
         client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
         self._runs.put_many(memos)
         return created

@@ -1,0 +1,155 @@
+"""Runs shaped as real instrumentation stacks emit them, built with the real OpenTelemetry SDK.
+
+Span names, nesting and attributes follow captures of openai-agents 0.25 with
+openinference-instrumentation-openai-agents 2.6 and openinference-instrumentation-openai 0.1.66
+(both on, as auto-instrumentation does), and of langchain 1.5 `create_agent` with
+openinference-instrumentation-langchain 0.1.80, run against an offline OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from tests.api.workload import Recorder
+
+Attrs = dict[str, Any]
+CALL_ID = "call_w1"
+INPUT_TOKENS, OUTPUT_TOKENS = 150, 20
+
+
+class Stack:
+    """Opens and ends spans with explicit parents on a `Recorder`'s tracer and clock."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def open(self, name: str, attrs: Attrs, parent: Span | None = None) -> Span:
+        context = trace.set_span_in_context(parent) if parent is not None else None
+        return self.recorder.tracer.start_span(
+            name, context=context, attributes=attrs, start_time=self.recorder.tick()
+        )
+
+    def close(self, span: Span, error: str | None = None) -> Span:
+        if error is None:
+            span.set_status(Status(StatusCode.OK))  # OpenInference sets OK explicitly
+        else:
+            span.set_status(Status(StatusCode.ERROR, error))
+        span.end(end_time=self.recorder.tick())
+        return span
+
+    def leaf(self, name: str, attrs: Attrs, parent: Span, error: str | None = None) -> Span:
+        return self.close(self.open(name, attrs, parent), error)
+
+
+def oi(kind: str, **attrs: Any) -> Attrs:
+    return {"openinference.span.kind": kind, **attrs}
+
+
+def oi_output(tool_call: bool) -> Attrs:
+    """OpenInference output messages: a tool call, or the final answer."""
+    prefix = "llm.output_messages.0.message"
+    if not tool_call:
+        return {f"{prefix}.role": "assistant", f"{prefix}.content": "It is sunny in Paris."}
+    call = f"{prefix}.tool_calls.0.tool_call"
+    return {
+        f"{prefix}.role": "assistant",
+        f"{call}.id": CALL_ID,
+        f"{call}.function.name": "get_weather",
+        f"{call}.function.arguments": json.dumps({"city": "Paris"}),
+    }
+
+
+def generation(tool_call: bool) -> Attrs:
+    """The Agents SDK's `generation` span (Chat Completions path): no response id."""
+    return oi(
+        "LLM",
+        **{
+            "llm.system": "openai",
+            "llm.model_name": "gpt-4o-mini",
+            "llm.token_count.prompt": INPUT_TOKENS,
+            "llm.token_count.completion": OUTPUT_TOKENS,
+        },
+        **oi_output(tool_call),
+    )
+
+
+def chat_completion(response_id: str, tool_call: bool) -> Attrs:
+    """openinference-instrumentation-openai's `ChatCompletion` span: its own response id."""
+    return oi(
+        "LLM",
+        **{
+            "llm.system": "openai",
+            "llm.model_name": "gpt-4o-mini-2024-07-18",
+            "llm.invocation_parameters": json.dumps({"model": "gpt-4o-mini"}),
+            "llm.token_count.prompt": INPUT_TOKENS,
+            "llm.token_count.completion": OUTPUT_TOKENS,
+            "llm.token_count.total": INPUT_TOKENS + OUTPUT_TOKENS,
+            "output.value": json.dumps({"id": response_id, "object": "chat.completion"}),
+        },
+        **oi_output(tool_call),
+    )
+
+
+def get_weather(output: str = "sunny") -> Attrs:
+    return oi("TOOL", **{"tool.name": "get_weather", "input.value": '{"city": "Paris"}'}) | {
+        "output.value": output
+    }
+
+
+class AgentsRun:
+    """Agent workflow (AGENT, root) → Agent workflow (CHAIN) → weather_agent (AGENT) → one
+    `turn` (CHAIN) per model round trip holding `generation` → `ChatCompletion` and the tool."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.root = stack.open("Agent workflow", oi("AGENT"))
+        self.task = stack.open("Agent workflow", oi("CHAIN"), self.root)
+        self.agent = stack.open(
+            "weather_agent",
+            oi("AGENT", **{"agent.name": "weather_agent", "graph.node.id": "weather_agent"}),
+            self.task,
+        )
+
+    def turn(self, response_id: str, tool_call: bool, tool_error: str | None = None) -> None:
+        stack = self.stack
+        turn = stack.open("turn", oi("CHAIN"), self.agent)
+        wrapper = stack.open("generation", generation(tool_call), turn)
+        stack.leaf("ChatCompletion", chat_completion(response_id, tool_call), wrapper)
+        stack.close(wrapper)
+        if tool_call:
+            stack.leaf("get_weather", get_weather(), turn, error=tool_error)
+        stack.close(turn)
+
+    def failed_turn(self, error: str) -> None:
+        """A call refused by the provider (context length exceeded): no usage."""
+        stack = self.stack
+        turn = stack.open("turn", oi("CHAIN"), self.agent)
+        wrapper = stack.open(
+            "generation", oi("LLM", **{"llm.system": "openai", "llm.model_name": "gpt-4o-mini"}), turn
+        )
+        stack.leaf(
+            "ChatCompletion",
+            oi(
+                "LLM",
+                **{
+                    "llm.system": "openai",
+                    "llm.invocation_parameters": json.dumps({"model": "gpt-4o-mini"}),
+                },
+            ),
+            wrapper,
+            error=f"BadRequestError: {error}",
+        )
+        stack.close(wrapper, error=f"Error getting response: {{'error': '{error}'}}")
+        stack.close(turn)
+
+    def end(self, agent_error: str | None = None) -> str:
+        """End the agent, the task and the root (the root ends OK, as the SDK's does)."""
+        error = None if agent_error is None else f"Error in agent run: {{'error': '{agent_error}'}}"
+        self.stack.close(self.agent, error)
+        self.stack.close(self.task)
+        self.stack.close(self.root)
+        return format(self.root.get_span_context().trace_id, "032x")
