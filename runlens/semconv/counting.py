@@ -94,9 +94,7 @@ def uncounted_calls(shapes: Sequence[SpanShape]) -> set[str]:
         (
             s
             for s in shapes
-            if s.response_id
-            and s.span_id not in uncounted
-            and is_llm_call(s.kind, s.cost_source)
+            if s.response_id and s.span_id not in uncounted and is_llm_call(s.kind, s.cost_source)
         ),
         key=lambda s: (s.start_time_unix_nano, s.span_id),
     )

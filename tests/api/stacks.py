@@ -128,9 +128,8 @@ class AgentsRun:
         """A call refused by the provider (context length exceeded): no usage."""
         stack = self.stack
         turn = stack.open("turn", oi("CHAIN"), self.agent)
-        wrapper = stack.open(
-            "generation", oi("LLM", **{"llm.system": "openai", "llm.model_name": "gpt-4o-mini"}), turn
-        )
+        refused = oi("LLM", **{"llm.system": "openai", "llm.model_name": "gpt-4o-mini"})
+        wrapper = stack.open("generation", refused, turn)
         stack.leaf(
             "ChatCompletion",
             oi(

@@ -22,6 +22,10 @@ RUN = """query ($id: ID!) { run(id: $id) {
   tokens { input cached output total }
   events(kinds: [LLM_CALL]) { totalCount }
 } }"""
+COSTS = """query ($id: ID!) {
+  compareRuns(originalId: $id, replayId: $id) { originalCostUsd }
+  simulateReplay(runId: $id) { originalCostUsd }
+}"""
 INTERCEPTS = """{ criticalIntercepts(first: 200) { edges { node {
   run { id } reason { type } } } } }"""
 CONTEXT_ERROR = "This model's maximum context length is 128000 tokens."
@@ -67,7 +71,11 @@ def test_stacked_instrumentation_counts_each_call_once(gql: GraphQL, recorder: R
     recorder.export(recorder.finished())
     wait_for_runs(recorder.server, [run_id])
 
-    assert_counted_once(run_of(gql, run_id))
+    run = run_of(gql, run_id)
+    assert_counted_once(run)
+    costs = gql(COSTS, id=run_id)
+    assert costs["compareRuns"]["originalCostUsd"] == pytest.approx(run["costUsd"])
+    assert costs["simulateReplay"]["originalCostUsd"] == pytest.approx(run["costUsd"])
 
 
 def _inner(span: ReadableSpan) -> bool:

@@ -96,15 +96,18 @@ _SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
     unpriced_count, models, error_type, error_message, version)"""
 
+# What the counting rules read of a span (`semconv.counting.SpanShape`).
+SHAPE_COLUMNS = """project_id, run_id, span_id, parent_span_id, kind, status, cost_source,
+    response_id, toUnixTimestamp64Nano(start_time) AS start_ns"""
+
 # What the counting rules read of the runs a recompute rewrites (`shapes.counting_params`).
-RUN_SHAPES = f"""SELECT project_id, run_id, span_id, parent_span_id, kind, status, cost_source,
-    response_id, toUnixTimestamp64Nano(start_time) AS start_ns
+RUN_SHAPES = f"""SELECT {SHAPE_COLUMNS}
 FROM {SPANS} FINAL
 WHERE {_KEYS_FILTER}
   AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')"""
 
 # An LLM call (`semconv.counting.is_llm_call`); counted unless listed in `uncounted`.
-_IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""
+IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""
 
 # Recompute the summaries of the given runs from their deduplicated spans.
 # Root span = empty parent. A run is running until a root span has ended, then failed if an
@@ -192,7 +195,7 @@ FROM
             cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, error_type,
             error_message,
             parent_span_id = '' AS is_root,
-            {_IS_LLM_CALL} AS is_llm,
+            {IS_LLM_CALL} AS is_llm,
             is_llm AND (project_id, run_id, span_id)
                 NOT IN {{uncounted:Array(Tuple(String, String, String))}} AS is_counted
         FROM {SPANS} FINAL

@@ -96,7 +96,7 @@ class Run:
 
     @strawberry.field(
         description="Counted LLM calls (leaf calls, each response once; docs/semconv.md, "
-        "\"What a run counts\") + tool executions."
+        '"What a run counts") + tool executions.'
     )
     def action_count(self) -> int:
         return self.summary.action_count
