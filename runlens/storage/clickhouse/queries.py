@@ -110,21 +110,24 @@ WHERE {_KEYS_FILTER}
 IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""
 
 # Recompute the summaries of the given runs from their deduplicated spans.
-# Root span = empty parent. A run is running until a root span has ended, then failed if an
-# ended root errored or its agent failed (`failing`, semconv.counting.has_failing_agent), else
-# completed; an applied terminate command makes it terminated whatever its spans say (reason in
-# status_reason, ended when the command applied unless a root ended). Tokens, cost, unpriced
-# calls and turns are summed over the counted calls (LLM calls not in `uncounted`: wrappers of
-# another LLM call and repeats of a response id); actions are counted calls and tool
-# executions. Aliases in the aggregate never reuse a column name (ClickHouse would resolve the
+# Agent: the first agent id / name a span gives, else the name of a root agent span (without
+# an `invoke_agent ` prefix), else the service name. Root span = empty parent. A run is
+# running until a root span has ended, then failed if an ended root errored or its agent
+# failed (`failing`, semconv.counting.has_failing_agent), else completed; an applied terminate
+# command makes it terminated whatever its spans say (reason in status_reason, ended when the
+# command applied unless a root ended). Tokens, cost, unpriced calls and turns are summed over
+# the counted calls (LLM calls not in `uncounted`: wrappers of another LLM call and repeats of
+# a response id); actions are counted calls and tool executions. Aliases in the aggregate never reuse a column name (ClickHouse would resolve the
 # alias inside aggregates).
 RECOMPUTE_SUMMARIES = f"""INSERT INTO {_SUMMARY_TARGET}
 SELECT
     a.project_id,
     a.run_id,
     fromUnixTimestamp64Micro(k.first_seen_us, 'UTC'),
-    multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name, a.a_service),
-    multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id, a.a_service),
+    multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name,
+            a.a_root_agent != '', a.a_root_agent, a.a_service),
+    multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id,
+            a.a_root_agent != '', a.a_root_agent, a.a_service),
     a.a_name,
     multiIf(t.t_terminated = 1, 'terminated', a.a_roots_ended = 0, 'running',
             a.a_roots_failed > 0
@@ -164,6 +167,8 @@ FROM
         argMinIf(agent_id, start_time, agent_id != '') AS a_agent_id,
         argMinIf(agent_name, start_time, agent_name != '') AS a_agent_name,
         argMinIf(service_name, start_time, service_name != '') AS a_service,
+        argMinIf(replaceRegexpOne(name, '^invoke_agent ', ''), start_time,
+                 is_root AND kind = 'agent') AS a_root_agent,
         if(countIf(is_root) > 0, argMinIf(name, start_time, is_root),
            argMinIf(name, start_time, kind = 'agent')) AS a_name,
         countIf(is_root AND status != 'running') AS a_roots_ended,
