@@ -117,8 +117,8 @@ IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source !
 # command makes it terminated whatever its spans say (reason in status_reason, ended when the
 # command applied unless a root ended). Tokens, cost, unpriced calls and turns are summed over
 # the counted calls (LLM calls not in `uncounted`: wrappers of another LLM call and repeats of
-# a response id); actions are counted calls and tool executions. Aliases in the aggregate never reuse a column name (ClickHouse would resolve the
-# alias inside aggregates).
+# a response id); actions are counted calls and tool executions. Aliases in the aggregate
+# never reuse a column name (ClickHouse would resolve the alias inside aggregates).
 RECOMPUTE_SUMMARIES = f"""INSERT INTO {_SUMMARY_TARGET}
 SELECT
     a.project_id,
