@@ -63,6 +63,30 @@ def oi_output(tool_call: bool) -> Attrs:
     }
 
 
+def oi_input(tool_call: bool) -> Attrs:
+    """OpenInference input messages: the question, then (after the tool ran) the assistant's
+    tool call and the tool's result."""
+    prefix = "llm.input_messages"
+    messages: Attrs = {
+        f"{prefix}.0.message.role": "system",
+        f"{prefix}.0.message.content": "Use tools.",
+        f"{prefix}.1.message.role": "user",
+        f"{prefix}.1.message.content": "Weather in Paris?",
+    }
+    if not tool_call:
+        call = f"{prefix}.2.message.tool_calls.0.tool_call"
+        messages |= {
+            f"{prefix}.2.message.role": "assistant",
+            f"{call}.id": CALL_ID,
+            f"{call}.function.name": "get_weather",
+            f"{call}.function.arguments": json.dumps({"city": "Paris"}),
+            f"{prefix}.3.message.role": "tool",
+            f"{prefix}.3.message.content": "sunny",
+            f"{prefix}.3.message.tool_call_id": CALL_ID,
+        }
+    return messages
+
+
 def generation(tool_call: bool) -> Attrs:
     """The Agents SDK's `generation` span (Chat Completions path): no response id."""
     return oi(
@@ -73,6 +97,7 @@ def generation(tool_call: bool) -> Attrs:
             "llm.token_count.prompt": INPUT_TOKENS,
             "llm.token_count.completion": OUTPUT_TOKENS,
         },
+        **oi_input(tool_call),
         **oi_output(tool_call),
     )
 
@@ -90,6 +115,7 @@ def chat_completion(response_id: str, tool_call: bool) -> Attrs:
             "llm.token_count.total": INPUT_TOKENS + OUTPUT_TOKENS,
             "output.value": json.dumps({"id": response_id, "object": "chat.completion"}),
         },
+        **oi_input(tool_call),
         **oi_output(tool_call),
     )
 

@@ -20,7 +20,8 @@ RUN = """query ($id: ID!) { run(id: $id) {
   status spanCount actionCount turns costUsd costComplete unpricedActions
   agent { name } error { type message }
   tokens { input cached output total }
-  events(kinds: [LLM_CALL]) { totalCount }
+  events(kinds: [LLM_CALL]) { totalCount edges { node {
+    name ... on LlmCall { context { edges { node { role isNew } } } } } } }
 } }"""
 COSTS = """query ($id: ID!) {
   compareRuns(originalId: $id, replayId: $id) { originalCostUsd }
@@ -64,6 +65,12 @@ def assert_counted_once(run: dict[str, Any]) -> None:
     assert run["costUsd"] == pytest.approx(2 * call_cost())
     assert run["actionCount"] == 3  # two counted calls and the tool
     assert run["agent"]["name"] == "weather_agent"
+    # The second round trip's calls are compared with the first's leaf, not with each other:
+    # only the tool's result is new to the model.
+    second_turn = [edge["node"] for edge in run["events"]["edges"]][2:]
+    for call in second_turn:
+        items = [(c["node"]["role"], c["node"]["isNew"]) for c in call["context"]["edges"]]
+        assert items == [("system", False), ("user", False), ("assistant", False), ("tool", True)]
 
 
 def test_stacked_instrumentation_counts_each_call_once(gql: GraphQL, recorder: Recorder) -> None:
