@@ -178,3 +178,85 @@ class AgentsRun:
         self.stack.close(self.task)
         self.stack.close(self.root)
         return format(self.root.get_span_context().trace_id, "032x")
+
+
+def genai_chat(tool_call: bool, **usage: Any) -> Attrs:
+    """A GenAI chat span: the question (and after the tool ran, the assistant's tool call and
+    the result), then the tool call or the final answer."""
+    call = {"type": "tool_call", "id": CALL_ID, "name": "get_weather", "arguments": {}}
+    asked = {"role": "assistant", "parts": [call]}
+    inputs = [
+        {"role": "system", "parts": [{"type": "text", "content": "Use tools."}]},
+        {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]},
+    ]
+    if tool_call:
+        output = asked
+    else:
+        result = {"type": "tool_call_response", "id": CALL_ID, "response": "sunny"}
+        inputs += [asked, {"role": "tool", "parts": [result]}]
+        text = {"type": "text", "content": "It is sunny in Paris."}
+        output = {"role": "assistant", "parts": [text]}
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.input.messages": json.dumps(inputs),
+        "gen_ai.output.messages": json.dumps([output]),
+        **usage,
+    }
+
+
+class TraceloopRun:
+    """opentelemetry-instrumentation-openai-agents and -openai 0.62 (Traceloop), Chat
+    Completions path: Agent Workflow (workflow, root) → weather_agent.agent → `openai.response`
+    (the SDK's call, no usage) → `openai.chat` (the client's, with usage and response id);
+    `get_weather.tool` beside the call."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.root = stack.open(
+            "Agent Workflow",
+            {"traceloop.span.kind": "workflow", "traceloop.workflow.name": "Agent Workflow"},
+        )
+        self.agent = stack.open(
+            "weather_agent.agent",
+            {
+                "traceloop.span.kind": "agent",
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "weather_agent",
+            },
+            self.root,
+        )
+
+    def turn(self, response_id: str, tool_call: bool, tool_error: str | None = None) -> None:
+        stack = self.stack
+        wrapper = stack.open("openai.response", genai_chat(tool_call), self.agent)
+        usage = {
+            "gen_ai.response.id": response_id,
+            "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+            "gen_ai.usage.input_tokens": INPUT_TOKENS,
+            "gen_ai.usage.output_tokens": OUTPUT_TOKENS,
+        }
+        stack.leaf("openai.chat", genai_chat(tool_call, **usage), wrapper)
+        stack.close(wrapper)
+        if tool_call:
+            tool = {
+                "traceloop.span.kind": "tool",
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "get_weather",
+                "gen_ai.tool.call.arguments": '{"city": "Paris"}',
+                "gen_ai.tool.call.result": "sunny",
+            }
+            stack.leaf("get_weather.tool", tool, self.agent, error=tool_error)
+
+    def failed_turn(self, error: str) -> None:
+        stack = self.stack
+        refused = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"}
+        wrapper = stack.open("openai.response", refused, self.agent)
+        stack.leaf("openai.chat", refused, wrapper, error=f"BadRequestError: {error}")
+        stack.close(wrapper, error=error)
+
+    def end(self, agent_error: str | None = None) -> str:
+        self.stack.close(self.agent, agent_error)
+        self.stack.close(self.root)
+        return format(self.root.get_span_context().trace_id, "032x")

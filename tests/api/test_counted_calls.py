@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import TokenUsage
 from tests.api.conftest import GraphQL
-from tests.api.stacks import INPUT_TOKENS, OUTPUT_TOKENS, AgentsRun, Stack
+from tests.api.stacks import INPUT_TOKENS, OUTPUT_TOKENS, AgentsRun, Stack, TraceloopRun
 from tests.api.workload import Recorder, wait_for_runs
 from tests.eventually import eventually
 
@@ -48,9 +48,14 @@ def intercepted(gql: GraphQL) -> set[str]:
     return {edge["node"]["run"]["id"] for edge in edges}
 
 
-def agents_run(recorder: Recorder) -> str:
+STACKS = pytest.mark.parametrize(
+    "stack", [AgentsRun, TraceloopRun], ids=["openinference", "traceloop"]
+)
+
+
+def agents_run(recorder: Recorder, stack: type[AgentsRun | TraceloopRun] = AgentsRun) -> str:
     """Two model round trips, the first asking for the tool."""
-    run = AgentsRun(Stack(recorder))
+    run = stack(Stack(recorder))
     run.turn("chatcmpl-1", tool_call=True)
     run.turn("chatcmpl-2", tool_call=False)
     return run.end()
@@ -73,8 +78,11 @@ def assert_counted_once(run: dict[str, Any]) -> None:
         assert items == [("system", False), ("user", False), ("assistant", False), ("tool", True)]
 
 
-def test_stacked_instrumentation_counts_each_call_once(gql: GraphQL, recorder: Recorder) -> None:
-    run_id = agents_run(recorder)
+@STACKS
+def test_stacked_instrumentation_counts_each_call_once(
+    gql: GraphQL, recorder: Recorder, stack: type[AgentsRun | TraceloopRun]
+) -> None:
+    run_id = agents_run(recorder, stack)
     recorder.export(recorder.finished())
     wait_for_runs(recorder.server, [run_id])
 
@@ -110,10 +118,11 @@ def test_stacked_calls_count_once_whatever_the_arrival_order(
     assert_counted_once(eventually(complete))
 
 
+@STACKS
 def test_a_failed_agent_under_a_root_that_ends_ok_fails_the_run(
-    gql: GraphQL, recorder: Recorder
+    gql: GraphQL, recorder: Recorder, stack: type[AgentsRun | TraceloopRun]
 ) -> None:
-    run = AgentsRun(Stack(recorder))
+    run = stack(Stack(recorder))
     run.failed_turn(CONTEXT_ERROR)
     run_id = run.end(agent_error=CONTEXT_ERROR)
     recorder.export(recorder.finished())
@@ -130,10 +139,11 @@ def test_a_failed_agent_under_a_root_that_ends_ok_fails_the_run(
     assert found["unpricedActions"] == 0
 
 
+@STACKS
 def test_a_tool_error_the_agent_recovers_from_leaves_the_run_completed(
-    gql: GraphQL, recorder: Recorder
+    gql: GraphQL, recorder: Recorder, stack: type[AgentsRun | TraceloopRun]
 ) -> None:
-    run = AgentsRun(Stack(recorder))
+    run = stack(Stack(recorder))
     run.turn("chatcmpl-1", tool_call=True, tool_error="ValueError: weather service down")
     run.turn("chatcmpl-2", tool_call=False)
     run_id = run.end()
