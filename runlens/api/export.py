@@ -183,10 +183,15 @@ def _actions(timeline: RunTimeline | None) -> list[SpanRecord]:
     return [apply_log_events(s, by_span.get(s.span_id, ())) for s in timeline.spans]
 
 
+def _uncounted(timeline: RunTimeline | None) -> frozenset[str]:
+    return frozenset() if timeline is None else timeline.uncounted
+
+
 def pages(
     reader: ApiReader, request: ExportRequest, page_size: int
-) -> Iterator[list[tuple[RunSummary, list[SpanRecord]]]]:
-    """The export's runs with their actions, one page at a time (two reads per page)."""
+) -> Iterator[list[tuple[RunSummary, list[SpanRecord], frozenset[str]]]]:
+    """The export's runs with their actions and the LLM calls each does not count, one page at
+    a time (three reads per page, four with payloads)."""
     remaining = request.limit
     after: RunPosition | None = None
     while remaining is None or remaining > 0:
@@ -196,7 +201,10 @@ def pages(
             return
         run_ids = [s.run_id for s in summaries]
         timelines = reader.run_actions(request.query.project_id, run_ids, request.include_payloads)
-        yield [(s, _actions(timelines.get(s.run_id))) for s in summaries]
+        yield [
+            (s, _actions(timelines.get(s.run_id)), _uncounted(timelines.get(s.run_id)))
+            for s in summaries
+        ]
         if len(summaries) < size:
             return
         if remaining is not None:
@@ -214,7 +222,7 @@ def export_chunks(
     encoder = Encoder(request.format, payloads)
     prefix = encoder.head()
     for page in pages(reader, request, page_size):
-        runs = [run_object(summary, actions, payloads) for summary, actions in page]
+        runs = [run_object(s, actions, payloads, uncounted) for s, actions, uncounted in page]
         yield (prefix + encoder.page(runs)).encode()
         prefix = ""
     tail = prefix + encoder.tail()

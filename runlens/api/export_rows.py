@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -59,7 +59,9 @@ def _tokens(input: int, cached: int, cache_write: int, output: int, reasoning: i
     }
 
 
-def action_object(span: SpanRecord, summary: RunSummary, payloads: bool) -> Json:
+def action_object(span: SpanRecord, summary: RunSummary, payloads: bool, counted: bool) -> Json:
+    """An action; `counted` is false for an LLM call the run's totals do not count (a wrapper
+    of another LLM call, a repeat of a response: docs/semconv.md, "What a run counts")."""
     running = span.status is SpanStatus.RUNNING
     ended = not running and span.end_time_unix_nano > 0
     outcome = event_outcome(span)
@@ -78,6 +80,7 @@ def action_object(span: SpanRecord, summary: RunSummary, payloads: bool) -> Json
             max(span.end_time_unix_nano - span.start_time_unix_nano, 0) / 1e6 if ended else None
         ),
         "costUsd": span.cost_usd,
+        "counted": counted,
         "tokens": _tokens(
             usage.input, usage.cached_input, usage.cache_write, usage.output, usage.reasoning
         ),
@@ -92,7 +95,12 @@ def action_object(span: SpanRecord, summary: RunSummary, payloads: bool) -> Json
     return action
 
 
-def run_object(summary: RunSummary, actions: Sequence[SpanRecord], payloads: bool) -> Json:
+def run_object(
+    summary: RunSummary,
+    actions: Sequence[SpanRecord],
+    payloads: bool,
+    uncounted: Collection[str] = frozenset(),
+) -> Json:
     """A run with the names GraphQL's `Run` uses, and its actions in start order."""
     s = summary
     ended = s.status is not RunStatus.RUNNING and s.ended_at_unix_nano > 0
@@ -122,7 +130,10 @@ def run_object(summary: RunSummary, actions: Sequence[SpanRecord], payloads: boo
         "tokens": tokens,
         "errorType": s.error_type or None,
         "errorMessage": s.error_message or None,
-        "actions": [action_object(span, summary, payloads) for span in actions],
+        "actions": [
+            action_object(span, summary, payloads, span.span_id not in uncounted)
+            for span in actions
+        ],
     }
 
 
@@ -165,6 +176,7 @@ _ACTION_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("action_ended_at", ("endedAt",)),
     ("action_duration_ms", ("durationMs",)),
     ("action_cost_usd", ("costUsd",)),
+    ("action_counted", ("counted",)),
     ("action_input_tokens", ("tokens", "input")),
     ("action_cached_tokens", ("tokens", "cached")),
     ("action_output_tokens", ("tokens", "output")),

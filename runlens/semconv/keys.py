@@ -188,6 +188,12 @@ OI_AGENT_NAME = "agent.name"
 """Agent name."""
 OI_SESSION_ID = "session.id"
 """Session / conversation id."""
+OI_METADATA = "metadata"
+"""Run metadata as a JSON object (LangChain copies its run metadata here on every span)."""
+AGENT_NAME_METADATA = ("lc_agent_name", "agent_name")
+"""Metadata keys that name the agent: LangChain `create_agent(name=...)`, then a generic one."""
+TL_ASSOCIATION_PREFIX = "traceloop.association.properties."
+"""OpenLLMetry association properties (LangChain run metadata is copied under it)."""
 
 # --- OpenLLMetry / Traceloop -------------------------------------------------------------------
 TL_SPAN_KIND = "traceloop.span.kind"

@@ -13,6 +13,7 @@ from runlens.semconv.coerce import as_str, attributes_text, dumps, in_range, wit
 from runlens.semconv.draft import SpanDraft, scan
 from runlens.semconv.errors import code_location, error_of
 from runlens.semconv.kinds import base_kind, is_chain, summarizing_name
+from runlens.semconv.links import call_id_in
 from runlens.semconv.messages import (
     first_finish_reason,
     has_compaction_part,
@@ -96,6 +97,7 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
         draft.output = draft.output_messages_text or dumps(draft.output_messages)
         payload.append(draft.output_messages_source)
     stop_reason = draft.stop_reason or first_finish_reason(output_messages)
+    _fill_from_context(draft, kind, attributes, found.openinference or found.openllmetry)
 
     return SpanRecord(
         project_id=project_id,
@@ -146,6 +148,17 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
         truncated=bool(raw.truncated_keys),
         binary=bool(raw.binary_keys),
     )
+
+
+def _fill_from_context(
+    draft: SpanDraft, kind: SpanKind, attributes: Attributes, framework: bool
+) -> None:
+    """Fields no attribute gave, read last: the agent named by run metadata, and a tool
+    execution's call id from its payload."""
+    if not draft.agent_name and framework:
+        draft.agent_name = openinference.metadata_agent_name(attributes)
+    if kind is SpanKind.TOOL_EXECUTION and not draft.tool_call_id:
+        draft.tool_call_id = call_id_in(draft.output) or call_id_in(draft.input)
 
 
 def _final_kind(

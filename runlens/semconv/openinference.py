@@ -59,6 +59,21 @@ def apply(attributes: Attributes, found: Scan, draft: SpanDraft) -> None:
         draft.fill_output(as_json_text(output_value), keys.OI_OUTPUT_VALUE)
 
 
+def metadata_agent_name(attributes: Attributes) -> str:
+    """The agent named by run metadata: OpenInference `metadata` (JSON), then OpenLLMetry
+    association properties, each by `keys.AGENT_NAME_METADATA` in order."""
+    metadata = loads(attributes.get(keys.OI_METADATA))
+    for key in keys.AGENT_NAME_METADATA:
+        if isinstance(metadata, dict):
+            name = as_str(metadata.get(key))
+            if name:
+                return name
+        name = as_str(attributes.get(keys.TL_ASSOCIATION_PREFIX + key))
+        if name:
+            return name
+    return ""
+
+
 def _apply_params(params: dict[str, Any], draft: SpanDraft) -> None:
     draft.fill("request_model", as_str(params.get("model")))
     draft.fill("temperature", as_float(params.get("temperature")))

@@ -19,6 +19,7 @@ from runlens.semconv.records import TokenUsage
 
 _PER_TOKEN = 1_000_000
 _BOUNDARY = "-:@_."
+_NO_USAGE = TokenUsage()
 
 
 class PriceTableError(ValueError):
@@ -116,6 +117,10 @@ class PriceTable:
         return None
 
     def cost(self, model: str, usage: TokenUsage) -> float | None:
+        """The cost of a call; 0 for a call that used no tokens whatever its model, None when
+        tokens were used and the model has no price."""
+        if usage == _NO_USAGE:
+            return 0.0
         price = self.price(model)
         return None if price is None else price.cost(usage)
 

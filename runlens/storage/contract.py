@@ -247,6 +247,8 @@ class RunTimeline:
 
     spans: tuple[SpanRecord, ...]
     logs: tuple[LogRecord, ...]
+    # LLM calls the run does not count (semconv.counting); filled by `run_actions`
+    uncounted: frozenset[str] = frozenset()
 
 
 class RunRegistryReader(Protocol):
@@ -301,11 +303,12 @@ class ActionReader(Protocol):
     def run_actions(
         self, project_id: str, run_ids: Sequence[str], payloads: bool
     ) -> dict[str, RunTimeline]:
-        """The actions (LLM calls and tool executions) of the given runs, in start order, in
-        one spans query whatever their number. Without `payloads` the spans carry no input,
-        output, attributes, resource or events; with them, input and output are read, and the
-        runs' GenAI event log records in one more query (never terminal output). Runs with no
-        action are absent."""
+        """The actions (LLM calls, summarization LLM calls included, and tool executions) of
+        the given runs, in start order, in one spans query whatever their number, with the LLM
+        calls each run does not count (`RunTimeline.uncounted`, one more narrow query). Without
+        `payloads` the spans carry no input, output, attributes, resource or events; with them,
+        input and output are read, and the runs' GenAI event log records in one more query
+        (never terminal output). Runs with no action are absent."""
         ...
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Span, Status, StatusCode
@@ -130,15 +131,23 @@ class Recorder:
         return run_id(root)
 
     def send(self) -> None:
-        spans = self._memory.get_finished_spans()
+        self.export(self.finished())
+        wait_for_runs(self.server, self._ended)
+        self._ended = []
+
+    def finished(self) -> list[ReadableSpan]:
+        """The spans ended since the last `send` or `finished`, taken for `export`."""
+        spans = list(self._memory.get_finished_spans())
         self._memory.clear()
+        return spans
+
+    def export(self, spans: Sequence[ReadableSpan]) -> None:
+        """Send these spans in one OTLP/gRPC export."""
         exporter = OTLPSpanExporter(endpoint=f"127.0.0.1:{self.server.grpc_port}", insecure=True)
         try:
             assert exporter.export(spans) is SpanExportResult.SUCCESS
         finally:
             exporter.shutdown()
-        wait_for_runs(self.server, self._ended)
-        self._ended = []
 
     def send_output(self, span: Span, chunks: list[tuple[str, str]]) -> None:
         """Terminal output of `span`: (stream, text) chunks, numbered per stream."""

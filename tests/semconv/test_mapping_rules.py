@@ -437,7 +437,7 @@ def test_openinference_tool_span(prices: PriceTable) -> None:
     assert (record.kind, record.tool_name, record.tool_call_id) == (
         SpanKind.TOOL_EXECUTION,
         "get_weather",
-        "",
+        "call_9",  # no `tool.id`: the id the output carries
     )
     assert json.loads(record.input) == "Paris"
     assert json.loads(record.output)["tool_call_id"] == "call_9"

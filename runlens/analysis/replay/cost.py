@@ -1,9 +1,11 @@
 """What two runs cost, priced with the same price version.
 
-A span's stored `cost_usd` was priced with its `price_version`. When the LLM calls of the two
-runs were priced with different versions, both runs are repriced from their token counts with
-one table (the one passed in) and the result says so; producer-sent costs are kept as sent.
-An action served from the recording (`runlens.action.outcome = replayed`) costs nothing.
+A run's cost is the cost of its counted calls (`semconv.counting`: leaf LLM calls, summarization
+LLM calls included, each response once), as its summary's. A span's stored `cost_usd` was
+priced with its `price_version`. When the LLM calls of the two runs were priced with different
+versions, both runs are repriced from their token counts with one table (the one passed in)
+and the result says so; producer-sent costs are kept as sent. An action served from the
+recording (`runlens.action.outcome = replayed`) costs nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from runlens.semconv.counting import counted_calls
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import CostSource, SpanRecord
 
@@ -34,17 +37,21 @@ def price_versions(spans: Sequence[SpanRecord]) -> frozenset[str]:
     return frozenset(s.price_version for s in spans if s.price_version)
 
 
+def _charged(spans: Sequence[SpanRecord]) -> list[SpanRecord]:
+    """The counted calls of the run that were not served from a recording."""
+    counted = counted_calls(spans)
+    return [s for s in spans if s.span_id in counted and s.outcome != REPLAYED]
+
+
 def stored_cost(spans: Sequence[SpanRecord]) -> float:
-    return sum(s.cost_usd or 0.0 for s in spans if s.outcome != REPLAYED)
+    return sum(s.cost_usd or 0.0 for s in _charged(spans))
 
 
 def repriced_cost(spans: Sequence[SpanRecord], prices: PriceTable) -> tuple[float, int]:
     """The run's cost with `prices`, and how many LLM calls it could not price."""
     total = 0.0
     unpriced = 0
-    for span in spans:
-        if span.outcome == REPLAYED:
-            continue
+    for span in _charged(spans):
         if span.cost_source is CostSource.PRODUCER or span.cost_source is CostSource.NONE:
             total += span.cost_usd or 0.0
             continue

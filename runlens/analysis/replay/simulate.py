@@ -1,7 +1,9 @@
 """What a replay of a recorded run would do, without running anything.
 
 Each action (LLM call or tool execution) is either served from the recording (it costs
-nothing in the replay) or re-executed (it keeps its recorded cost), for one reason:
+nothing in the replay) or re-executed (it keeps its recorded cost), for one reason (costs are
+those of the run's counted calls, `semconv.counting`: a wrapper of another LLM call costs
+nothing more, a summarization LLM call is re-executed):
 
 - `SERVED`: input and output are recorded in full;
 - `POLICY_ALWAYS`: marked `runlens.replay.policy = always`: served even from a truncated
@@ -22,6 +24,7 @@ from enum import StrEnum
 
 from runlens.analysis.replay.actions import Action, actions_of
 from runlens.analysis.replay.canonical import canonical_text
+from runlens.semconv.counting import counted_calls, is_llm_call
 from runlens.semconv.records import SpanRecord, SpanStatus
 
 REPLAY_POLICY = "runlens.replay.policy"
@@ -58,6 +61,7 @@ SERVED_REASONS = frozenset({ServeReason.SERVED, ServeReason.POLICY_ALWAYS})
 class SimulatedAction:
     action: Action
     reason: ServeReason
+    counted: bool = True  # False for an LLM call the run does not count (a wrapper)
 
     @property
     def served(self) -> bool:
@@ -65,7 +69,7 @@ class SimulatedAction:
 
     @property
     def original_cost_usd(self) -> float:
-        return self.action.span.cost_usd or 0.0
+        return (self.action.span.cost_usd or 0.0) if self.counted else 0.0
 
     @property
     def replay_cost_usd(self) -> float:
@@ -76,6 +80,7 @@ class SimulatedAction:
 class Simulation:
     unavailable: Unavailable | None
     actions: tuple[SimulatedAction, ...]
+    other_cost_usd: float = 0.0  # counted calls that are not actions: always re-executed
 
     @property
     def available(self) -> bool:
@@ -87,14 +92,14 @@ class Simulation:
 
     @property
     def original_cost_usd(self) -> float:
-        return sum(a.original_cost_usd for a in self.actions)
+        return sum(a.original_cost_usd for a in self.actions) + self.other_cost_usd
 
     @property
     def replay_cost_usd(self) -> float:
         """What a replay would cost: the recorded cost when no replay is possible."""
         if not self.available:
             return self.original_cost_usd
-        return sum(a.replay_cost_usd for a in self.actions)
+        return sum(a.replay_cost_usd for a in self.actions) + self.other_cost_usd
 
     @property
     def savings_usd(self) -> float:
@@ -131,9 +136,19 @@ def simulate(spans: Sequence[SpanRecord], running: bool | None = None) -> Simula
         return Simulation(Unavailable.RUN_NOT_FOUND, ())
     if running is None:
         running = any(s.status is SpanStatus.RUNNING and not s.parent_span_id for s in spans)
-    actions = tuple(SimulatedAction(a, serve_reason(a.span)) for a in actions_of(spans))
+    counted = counted_calls(spans)
+    actions = tuple(
+        SimulatedAction(
+            a,
+            serve_reason(a.span),
+            a.span.span_id in counted or not is_llm_call(a.span.kind, a.span.cost_source),
+        )
+        for a in actions_of(spans)
+    )
+    acted = {a.action.span.span_id for a in actions}
+    other = sum(s.cost_usd or 0.0 for s in spans if s.span_id in counted and s.span_id not in acted)
     if running:
-        return Simulation(Unavailable.RUN_RUNNING, actions)
+        return Simulation(Unavailable.RUN_RUNNING, actions, other)
     if actions and not any(recorded(a.action.span.output) for a in actions):
-        return Simulation(Unavailable.OUTPUTS_NOT_STORED, actions)
-    return Simulation(None, actions)
+        return Simulation(Unavailable.OUTPUTS_NOT_STORED, actions, other)
+    return Simulation(None, actions, other)

@@ -1,9 +1,10 @@
 """What an LLM call saw: its input messages as context items, each marked new or not.
 
 An item is new when its canonical JSON (`role` + `parts`, keys sorted) is not among the input
-or output messages of the previous LLM call of the run. Kinds: `system_prompt`, `summary` (a
-message whose text is the output of a summarization in the same run), `tool_result`,
-`tool_call` (an assistant message that only requests tools) and `message`.
+or output messages of the previous LLM call of the run. Empty text parts (streamed tool-call
+turns carry one) are dropped before messages are compared or their text joined. Kinds:
+`system_prompt`, `summary` (a message whose text is the output of a summarization in the same
+run), `tool_result`, `tool_call` (an assistant message that only requests tools) and `message`.
 """
 
 from __future__ import annotations
@@ -36,14 +37,26 @@ def messages_of(payload: str) -> list[dict[str, Any]]:
     return [m for m in data if isinstance(m, dict)]
 
 
+def parts_of(message: dict[str, Any]) -> list[Any]:
+    """The message's parts without empty text parts."""
+    parts = message.get("parts")
+    if not isinstance(parts, list):
+        return []
+    return [p for p in parts if not (isinstance(p, dict) and _empty_text(p))]
+
+
+def _empty_text(part: dict[str, Any]) -> bool:
+    return part.get("type") == "text" and not part.get("content")
+
+
 def message_key(message: dict[str, Any]) -> str:
-    canonical = {"role": message.get("role", ""), "parts": message.get("parts", [])}
+    canonical = {"role": message.get("role", ""), "parts": parts_of(message)}
     return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def message_text(message: dict[str, Any]) -> str:
     pieces: list[str] = []
-    for part in message.get("parts") or ():
+    for part in parts_of(message):
         if not isinstance(part, dict):
             continue
         kind = part.get("type")
@@ -72,7 +85,7 @@ def output_text(span: SpanRecord) -> str:
 
 def _kind(message: dict[str, Any], summaries: set[str]) -> str:
     role = message.get("role", "")
-    parts = [p for p in message.get("parts") or () if isinstance(p, dict)]
+    parts = [p for p in parts_of(message) if isinstance(p, dict)]
     types = {p.get("type") for p in parts}
     if role == "system":
         return "system_prompt"
@@ -100,7 +113,7 @@ def context_of(view: TimelineView, span: SpanRecord) -> list[ContextEntry]:
             role=str(message.get("role", "")),
             kind=_kind(message, summaries),
             content=message_text(message),
-            parts=list(message.get("parts") or []),
+            parts=parts_of(message),
             is_new=previous_id is None or message_key(message) not in seen,
         )
         for message in messages_of(span.input)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from runlens.semconv.counting import counted_calls
 from runlens.semconv.events import apply_log_events
 from runlens.semconv.links import link_tool_calls
 from runlens.semconv.records import LogRecord, SpanKind, SpanRecord, SpanStatus
@@ -72,14 +73,18 @@ def sorted_chunks(
 
 
 def previous_llm_calls(spans: Sequence[SpanRecord]) -> dict[str, str]:
-    """LLM call span -> the LLM call before it in the run (start order)."""
+    """LLM call span -> the counted LLM call before it in the run (start order): a call that
+    another one wraps (stacked instrumentation) is compared with the call before, not with
+    its wrapper."""
+    counted = counted_calls(spans)
     previous: dict[str, str] = {}
     last = ""
     for span in spans:
         if span.kind is SpanKind.LLM_CALL:
             if last:
                 previous[span.span_id] = last
-            last = span.span_id
+            if span.span_id in counted:
+                last = span.span_id
     return previous
 
 

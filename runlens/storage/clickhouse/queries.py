@@ -96,23 +96,43 @@ _SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
     unpriced_count, models, error_type, error_message, version)"""
 
+# What the counting rules read of a span (`semconv.counting.SpanShape`).
+SHAPE_COLUMNS = """project_id, run_id, span_id, parent_span_id, kind, status, cost_source,
+    response_id, toUnixTimestamp64Nano(start_time) AS start_ns"""
+
+# What the counting rules read of the runs a recompute rewrites (`shapes.counting_params`).
+RUN_SHAPES = f"""SELECT {SHAPE_COLUMNS}
+FROM {SPANS} FINAL
+WHERE {_KEYS_FILTER}
+  AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')"""
+
+# An LLM call (`semconv.counting.is_llm_call`); counted unless listed in `uncounted`.
+IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""
+
 # Recompute the summaries of the given runs from their deduplicated spans.
-# Root span = empty parent. A run is running until a root span has ended, then failed if an
-# ended root errored, else completed; an applied terminate command makes it terminated whatever
-# its spans say (reason in status_reason, ended when the command applied unless a root ended).
-# Tokens, cost and unpriced calls are summed over LLM calls,
-# counting the spans that share a non-empty response_id once (`counted`). Aliases in the
-# aggregate never reuse a column name (ClickHouse would resolve the alias inside aggregates).
+# Agent: the first agent id / name a span gives, else the name of a root agent span (without
+# an `invoke_agent ` prefix), else the service name. Root span = empty parent. A run is
+# running until a root span has ended, then failed if an ended root errored or its agent
+# failed (`failing`, semconv.counting.has_failing_agent), else completed; an applied terminate
+# command makes it terminated whatever its spans say (reason in status_reason, ended when the
+# command applied unless a root ended). Tokens, cost, unpriced calls and turns are summed over
+# the counted calls (LLM calls not in `uncounted`: wrappers of another LLM call and repeats of
+# a response id); actions are counted calls and tool executions. Aliases in the aggregate
+# never reuse a column name (ClickHouse would resolve the alias inside aggregates).
 RECOMPUTE_SUMMARIES = f"""INSERT INTO {_SUMMARY_TARGET}
 SELECT
     a.project_id,
     a.run_id,
     fromUnixTimestamp64Micro(k.first_seen_us, 'UTC'),
-    multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name, a.a_service),
-    multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id, a.a_service),
+    multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name,
+            a.a_root_agent != '', a.a_root_agent, a.a_service),
+    multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id,
+            a.a_root_agent != '', a.a_root_agent, a.a_service),
     a.a_name,
     multiIf(t.t_terminated = 1, 'terminated', a.a_roots_ended = 0, 'running',
-            a.a_roots_failed > 0, 'failed', 'completed'),
+            a.a_roots_failed > 0
+                OR (a.project_id, a.run_id) IN {{failing:Array(Tuple(String, String))}},
+            'failed', 'completed'),
     if(t.t_terminated = 1, t.t_reason, ''),
     fromUnixTimestamp64Nano(a.a_start_ns, 'UTC'),
     fromUnixTimestamp64Nano(multiIf(a.a_roots_ended > 0, a.a_end_ns,
@@ -147,6 +167,8 @@ FROM
         argMinIf(agent_id, start_time, agent_id != '') AS a_agent_id,
         argMinIf(agent_name, start_time, agent_name != '') AS a_agent_name,
         argMinIf(service_name, start_time, service_name != '') AS a_service,
+        argMinIf(replaceRegexpOne(name, '^invoke_agent ', ''), start_time,
+                 is_root AND kind = 'agent') AS a_root_agent,
         if(countIf(is_root) > 0, argMinIf(name, start_time, is_root),
            argMinIf(name, start_time, kind = 'agent')) AS a_name,
         countIf(is_root AND status != 'running') AS a_roots_ended,
@@ -156,18 +178,18 @@ FROM
         greatest(max(toUnixTimestamp64Nano(end_time)), max(toUnixTimestamp64Nano(start_time)),
                  max(toUnixTimestamp64Nano(ingested_at))) AS a_activity_ns,
         count() AS a_spans,
-        countIf(kind IN ('llm_call', 'tool_execution')) AS a_actions,
-        countIf(kind IN ('llm_call', 'tool_execution') AND status = 'ok') AS a_actions_ok,
+        countIf(is_counted OR kind = 'tool_execution') AS a_actions,
+        countIf((is_counted OR kind = 'tool_execution') AND status = 'ok') AS a_actions_ok,
         countIf(status = 'error') AS a_errors,
-        countIf(kind = 'llm_call') AS a_turns,
-        sumIf(input_tokens, is_priced_call) AS a_input,
-        sumIf(cached_tokens, is_priced_call) AS a_cached,
-        sumIf(cache_write_tokens, is_priced_call) AS a_cache_write,
-        sumIf(output_tokens, is_priced_call) AS a_output,
-        sumIf(reasoning_tokens, is_priced_call) AS a_reasoning,
-        sumIf(ifNull(cost_usd, 0), is_priced_call) AS a_cost,
-        countIf(is_priced_call AND cost_source = 'unpriced') AS a_unpriced,
-        arraySort(groupUniqArrayIf(model, kind = 'llm_call' AND model != '')) AS a_models,
+        countIf(is_counted) AS a_turns,
+        sumIf(input_tokens, is_counted) AS a_input,
+        sumIf(cached_tokens, is_counted) AS a_cached,
+        sumIf(cache_write_tokens, is_counted) AS a_cache_write,
+        sumIf(output_tokens, is_counted) AS a_output,
+        sumIf(reasoning_tokens, is_counted) AS a_reasoning,
+        sumIf(ifNull(cost_usd, 0), is_counted) AS a_cost,
+        countIf(is_counted AND cost_source = 'unpriced') AS a_unpriced,
+        arraySort(groupUniqArrayIf(model, is_llm AND model != '')) AS a_models,
         argMinIf(error_type, (NOT is_root, start_time), status = 'error') AS a_error_type,
         argMinIf(error_message, (NOT is_root, start_time), status = 'error') AS a_error_message
     FROM
@@ -178,9 +200,9 @@ FROM
             cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, error_type,
             error_message,
             parent_span_id = '' AS is_root,
-            kind = 'llm_call' AND row_number() OVER (
-                PARTITION BY project_id, run_id, if(response_id = '', span_id, response_id)
-                ORDER BY start_time, span_id) = 1 AS is_priced_call
+            {IS_LLM_CALL} AS is_llm,
+            is_llm AND (project_id, run_id, span_id)
+                NOT IN {{uncounted:Array(Tuple(String, String, String))}} AS is_counted
         FROM {SPANS} FINAL
         WHERE {_KEYS_FILTER}
           AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')

@@ -9,9 +9,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
+from runlens.semconv.counting import uncounted_calls
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse.queries import LOG_COLUMNS, LOGS, SPAN_COLUMNS, SPANS, Select
+from runlens.storage.clickhouse.queries import (
+    IS_LLM_CALL,
+    LOG_COLUMNS,
+    LOGS,
+    SHAPE_COLUMNS,
+    SPAN_COLUMNS,
+    SPANS,
+    Select,
+)
 from runlens.storage.clickhouse.rows import log_from_row, spans_from_table
+from runlens.storage.clickhouse.shapes import shapes_by_run
 from runlens.storage.clickhouse.summaries import LOWER_BOUND_SLACK_NS
 from runlens.storage.contract import RunChanges, RunStatus, RunSummary, RunTimeline
 
@@ -260,9 +270,14 @@ FROM
 (
     SELECT {SPAN_COLUMNS}
     FROM {SPANS} FINAL
-    WHERE {_KEYS} AND kind IN ('llm_call', 'tool_execution')
+    WHERE {_KEYS} AND (kind = 'tool_execution' OR {IS_LLM_CALL})
 )
 ORDER BY run_id, start_time_unix_nano, span_id"""
+
+# The shapes of every span of the exported runs: which LLM calls the runs count.
+ACTION_SHAPES = f"""SELECT {SHAPE_COLUMNS}
+FROM {SPANS} FINAL
+WHERE {_KEYS}"""
 
 # GenAI events (not terminal output) that may carry an LLM call's content.
 ACTION_EVENT_LOGS = f"""SELECT {LOG_COLUMNS}
@@ -280,11 +295,19 @@ def run_actions(select: Select, run_ids: Sequence[str], payloads: bool) -> dict[
     for span in spans_from_table(select.table(sql, params)):
         spans.setdefault(span.run_id, []).append(span)
     logs: dict[str, list[LogRecord]] = {}
-    if payloads and spans:
-        params["run_ids"] = sorted(spans)
+    if not spans:
+        return {}
+    params["run_ids"] = sorted(spans)
+    if payloads:
         for row in select.rows(ACTION_EVENT_LOGS, params):
             logs.setdefault(row["run_id"], []).append(log_from_row(row))
+    by_run = shapes_by_run(select.table(ACTION_SHAPES, params))
+    shapes = {run: found for (_, run), found in by_run.items()}
     return {
-        run_id: RunTimeline(spans=tuple(found), logs=tuple(logs.get(run_id, ())))
+        run_id: RunTimeline(
+            spans=tuple(found),
+            logs=tuple(logs.get(run_id, ())),
+            uncounted=frozenset(uncounted_calls(shapes.get(run_id, []))),
+        )
         for run_id, found in spans.items()
     }

@@ -16,6 +16,7 @@ from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.connections import StoreConnections
 from runlens.storage.clickhouse.errors import translated
 from runlens.storage.clickhouse.rows import logs_to_rows, to_rows
+from runlens.storage.clickhouse.shapes import counting_params
 from runlens.storage.clickhouse.summaries import RunMemo, plan
 from runlens.storage.contract import LOST_REASON, EncodedBatch, RunKey, WriteResult
 
@@ -151,6 +152,7 @@ class StoreWriter(StoreConnections):
             now_ns=now_us * 1000,
             version=self._next_version(),
         )
+        params.update(counting_params(client, {**_key_params(memos), "lower_ns": lower_ns}))
         client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
         self._runs.put_many(memos)
         return created

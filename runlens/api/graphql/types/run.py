@@ -94,7 +94,10 @@ class Run:
             return None
         return max(s.ended_at_unix_nano - s.started_at_unix_nano, 0) / 1e6
 
-    @strawberry.field(description="LLM calls + tool executions.")
+    @strawberry.field(
+        description="Counted LLM calls (leaf calls, each response once; docs/semconv.md, "
+        '"What a run counts") + tool executions.'
+    )
     def action_count(self) -> int:
         return self.summary.action_count
 
@@ -103,8 +106,8 @@ class Run:
         return self.summary.span_count
 
     @strawberry.field(
-        description="Sum over LLM calls; a lower bound when costComplete is false, null when "
-        "no call could be priced (unknown models are never shown as $0)."
+        description="Sum over the counted LLM calls; a lower bound when costComplete is false, "
+        "null when no call could be priced (unknown models are never shown as $0)."
     )
     def cost_usd(self) -> float | None:
         return self.summary.known_cost_usd
@@ -122,7 +125,7 @@ class Run:
         s = self.summary
         return 100.0 if s.action_count == 0 else 100.0 * s.action_ok_count / s.action_count
 
-    @strawberry.field(description="LLM calls.")
+    @strawberry.field(description="Counted LLM calls (leaf calls, each response once).")
     def turns(self) -> int:
         return self.summary.turns
 
