@@ -28,7 +28,8 @@ ORDER BY version;
 
 CREATE TABLE IF NOT EXISTS runlens.spans_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 001_spans.sql, and ingest_seq of 005_ingest_seq.sql ...
+    -- ... every column and INDEX of 001_spans.sql, ingest_seq of 005_ingest_seq.sql and
+    --     idx_ingest_seq of 009_summary_spans_seq.sql ...
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/spans', '{replica}', version)
 PARTITION BY toYYYYMMDD(start_time)
@@ -42,7 +43,7 @@ ENGINE = Distributed('{cluster}', 'runlens', 'spans_local', cityHash64(project_i
 
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_local ON CLUSTER '{cluster}'
 (
-    -- ... every column and INDEX of 002_run_summaries.sql ...
+    -- ... every column and INDEX of 002_run_summaries.sql, and spans_seq of 009_summary_spans_seq.sql ...
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries', '{replica}', version)
 ORDER BY (project_id, toStartOfDay(first_seen_at), run_id)
@@ -100,11 +101,11 @@ SETTINGS index_granularity = 256,
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS runlens.run_summaries_by_id_mv ON CLUSTER '{cluster}'
 TO runlens.run_summaries_by_id_local
-AS SELECT * FROM runlens.run_summaries_local;  -- the column list of 008's view
+AS SELECT * FROM runlens.run_summaries_local;  -- the column list of 008's view (not spans_seq)
 
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id ON CLUSTER '{cluster}' AS runlens.run_summaries_by_id_local
 ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_by_id_local', cityHash64(project_id, run_id));
 
 -- Finally record the versions so runlens' migrator does not try to create single-node tables
 -- (or alter the Distributed ones):
-INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id');
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq');

@@ -94,9 +94,10 @@ _SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_
     name, status, status_reason, started_at, ended_at, last_activity_at, duration_ms,
     span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
-    unpriced_count, models, error_type, error_message, version)"""
+    unpriced_count, models, error_type, error_message, version, spans_seq)"""
 
-# Recompute the summaries of the given runs from their deduplicated spans.
+# Recompute the summaries of the given runs from their deduplicated spans, every span stored
+# with ingest_seq <= spans_seq among them (migration 009).
 # Root span = empty parent. A run is running until a root span has ended, then failed if an
 # ended root errored, else completed; an applied terminate command makes it terminated whatever
 # its spans say (reason in status_reason, ended when the command applied unless a root ended).
@@ -138,7 +139,8 @@ SELECT
     a.a_models,
     a.a_error_type,
     a.a_error_message,
-    {{version:UInt64}}
+    {{version:UInt64}},
+    {{spans_seq:UInt64}}
 FROM
 (
     SELECT
@@ -219,7 +221,7 @@ SELECT project_id, run_id, first_seen_at, agent_id, agent_name, name,
                        - toUnixTimestamp64Nano(started_at), 1000000)), 0),
     span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
-    unpriced_count, models, {{reason:String}}, {{message:String}}, version + 1
+    unpriced_count, models, {{reason:String}}, {{message:String}}, version + 1, spans_seq
 FROM {RUN_SUMMARIES} FINAL
 WHERE {_KEYS_FILTER}
   AND status = 'running'
