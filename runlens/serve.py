@@ -104,6 +104,7 @@ class Server:
             s.write_timeout_s,
             retention_days=s.retention_days,
             redactor=Redactor(s.redaction_rules),
+            metrics=store,
         )
         limits = DecodeLimits(
             max_attribute_bytes=s.max_attribute_bytes,

@@ -106,6 +106,22 @@ AS SELECT * FROM runlens.run_summaries_local;  -- the column list of 008's view 
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id ON CLUSTER '{cluster}' AS runlens.run_summaries_by_id_local
 ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_by_id_local', cityHash64(project_id, run_id));
 
+-- OTLP metric points (010_metric_points.sql). Every delivery of a point goes to the same shard
+-- (sharded by the point's series), so FINAL collapses retried exports there.
+CREATE TABLE IF NOT EXISTS runlens.metric_points_local ON CLUSTER '{cluster}'
+(
+    -- ... every column of 010_metric_points.sql ...
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/metric_points', '{replica}', ingested_at)
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (project_id, metric_name, time, cityHash64(metric_type, resource, scope_name, attributes))
+TTL toDateTime(time) + INTERVAL 90 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS runlens.metric_points ON CLUSTER '{cluster}' AS runlens.metric_points_local
+ENGINE = Distributed('{cluster}', 'runlens', 'metric_points_local',
+                     cityHash64(project_id, metric_name, metric_type, resource, scope_name, attributes));
+
 -- Finally record the versions so runlens' migrator does not try to create single-node tables
 -- (or alter the Distributed ones):
-INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq');
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq'), (10, 'metric_points');

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from runlens.collector.pipeline import IngestPipeline, QueueFull
 from runlens.semconv.events import map_log
 from runlens.semconv.mapping import map_span
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import LogRecord, RawLog, RawSpan, SpanRecord
 from runlens.semconv.redaction import Redactor
-from runlens.storage.contract import PermanentStorageError, WriteResult
+from runlens.storage.contract import (
+    MetricWriter,
+    PermanentStorageError,
+    StorageError,
+    WriteResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +52,14 @@ class Ingest:
         *,
         retention_days: int | None = None,
         redactor: Redactor | None = None,
+        metrics: MetricWriter | None = None,
     ):
         self._pipeline = pipeline
         self._prices = prices
         self._timeout = write_timeout_s
         self._retention_days = retention_days
         self._redactor = redactor  # None: stored as sent
+        self._metrics = metrics  # None: metric exports are refused as unavailable
 
     def spans(
         self, raw: list[RawSpan], project_id: str, rejected: int, message: str, warning: str = ""
@@ -88,6 +96,37 @@ class Ingest:
                 rejected += 1
                 message = message or "a log record could not be mapped"
         self._wait(self._submit([], records))
+        return Accepted(rejected, _joined(message, warning))
+
+    def metrics(
+        self,
+        points: list[MetricPoint],
+        project_id: str,
+        rejected: int,
+        message: str,
+        warning: str = "",
+    ) -> Accepted:
+        """Store metric points (redacted, one insert, in the calling thread: metric exports are
+        few), acknowledged once stored; points older than the retention are refused."""
+        if self._metrics is None:
+            raise Unavailable("this runlens process does not store metrics")
+        oldest = self._oldest_kept_ns()
+        kept = [p for p in points if not p.time_unix_nano or p.time_unix_nano >= oldest]
+        if len(kept) < len(points):
+            rejected += len(points) - len(kept)
+            message = _joined(
+                message,
+                f"{len(points) - len(kept)} point(s) before the {self._retention_days}-day "
+                "retention window would expire at once",
+            )
+        if self._redactor is not None:
+            kept = [self._redactor.metric(point) for point in kept]
+        try:
+            self._metrics.write_metrics(project_id, kept)
+        except PermanentStorageError as exc:
+            raise Invalid(f"the store rejected the data: {exc}") from exc
+        except StorageError as exc:
+            raise Unavailable(f"the store is unavailable: {exc}; retry later") from exc
         return Accepted(rejected, _joined(message, warning))
 
     def _map_span(self, raw: RawSpan, project_id: str) -> SpanRecord:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
 
 
@@ -158,6 +159,13 @@ class SpanWriter(Protocol):
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         """Mark runs still running with no activity for `idle_seconds` as failed, reason
         `lost`; return how many were closed. A run that later receives spans is recomputed."""
+        ...
+
+
+class MetricWriter(Protocol):
+    def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
+        """Store OTLP metric points durably (one insert); return how many were stored. Raises
+        `RetryableStorageError` / `PermanentStorageError` like a span write."""
         ...
 
 

@@ -20,8 +20,9 @@ import clickhouse_connect
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse import commands, keys, recovery, registry, timeline
+from runlens.storage.clickhouse import commands, keys, metrics, recovery, registry, timeline
 from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.migrate import migrate
@@ -333,6 +334,9 @@ class ClickHouseStore:
         client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
         self._runs.put_many(memos)
         return created
+
+    def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
+        return metrics.insert_metrics(self._client(), project_id, points)
 
     def stale_runs(self, slack_us: int) -> list[RunKey]:
         return recovery.stale_runs(self._client(), slack_us)
