@@ -733,9 +733,10 @@ def _backdated_store() -> Any:
     class BackdatedStore(ClickHouseStore):
         recompute_at_us = 0
 
-        def _recompute(self, *args: Any) -> Any:  # (client, keys, starts, now_us)
-            client, keys, starts, now_us = args
-            return super()._recompute(client, keys, starts, self.recompute_at_us or now_us)
+        def _recompute(self, *args: Any) -> Any:  # (client, keys, starts, now_us, spans_seq)
+            client, keys, starts, now_us, spans_seq = args
+            now_us = self.recompute_at_us or now_us
+            return super()._recompute(client, keys, starts, now_us, spans_seq)
 
     return BackdatedStore
 

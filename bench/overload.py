@@ -67,8 +67,13 @@ class ThrottledWriter:
             time.sleep(sum(batch.size for batch in batches) * self.seconds_per_record)
         return self._inner.write_encoded(batches, seq)
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
-        return self._inner.refresh_runs(runs)
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
+        return self._inner.refresh_runs(runs, upto_seq)
+
+    def stale_runs(self, slack_us: int) -> list[RunKey]:
+        return self._inner.stale_runs(slack_us)
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         return self._inner.close_lost_runs(idle_seconds, now_unix_nano)

@@ -97,6 +97,7 @@ class Server:
             max_batch=s.batch_max_spans,
             run_timeout_s=s.run_timeout_s,
             sweep_interval_s=s.sweep_interval_s,
+            refresh_gap_s=s.refresh_gap_s,
             bus=self.bus,
             after_refresh=budgets.check if s.agent_budgets_usd else None,
         )
@@ -110,6 +111,7 @@ class Server:
             retention_days=s.retention_days,
             redactor=Redactor(s.redaction_rules),
             metrics=self.metrics,
+            metric_points=store,
         )
         limits = DecodeLimits(
             max_attribute_bytes=s.max_attribute_bytes,

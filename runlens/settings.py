@@ -52,7 +52,18 @@ class Settings(BaseSettings):
     run_timeout_s: float = Field(
         1800.0, gt=0, description="A running run with no activity for this long is closed as lost."
     )
-    sweep_interval_s: float = Field(30.0, gt=0, description="How often lost runs are looked for.")
+    sweep_interval_s: float = Field(
+        30.0,
+        gt=0,
+        description="How often lost runs, and runs whose summary is older than their spans, "
+        "are looked for.",
+    )
+    refresh_gap_s: float = Field(
+        0.5,
+        gt=0,
+        description="Shortest time between two run-summary refreshes; the runs written in "
+        "between are refreshed together.",
+    )
     price_table: Path | None = Field(
         None, description="JSON price table merged over the bundled one (docs/semconv.md)."
     )

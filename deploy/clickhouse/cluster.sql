@@ -85,7 +85,8 @@ CREATE TABLE IF NOT EXISTS runlens.spans_local ON CLUSTER '{cluster}'
     -- run ids are random: without this index every part has one granule whose key range
     -- brackets any run id, and a run lookup under FINAL reads a granule of every part.
     INDEX idx_run_id   run_id   TYPE bloom_filter(0.001) GRANULARITY 1,
-    INDEX idx_trace_id trace_id TYPE bloom_filter(0.01)  GRANULARITY 4
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.01)  GRANULARITY 4,
+    INDEX idx_ingest_seq ingest_seq TYPE minmax GRANULARITY 1   -- 009_summary_spans_seq.sql
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/spans', '{replica}', version)
 PARTITION BY toYYYYMMDD(start_time)
@@ -128,6 +129,7 @@ CREATE TABLE IF NOT EXISTS runlens.run_summaries_local ON CLUSTER '{cluster}'
     error_type          LowCardinality(String),
     error_message       String                 CODEC(ZSTD(3)),
     version             UInt64,
+    spans_seq           UInt64 DEFAULT version,   -- 009_summary_spans_seq.sql
     INDEX idx_run_id  run_id     TYPE bloom_filter(0.001) GRANULARITY 1,
     INDEX idx_started started_at TYPE minmax GRANULARITY 1
 )
@@ -258,6 +260,54 @@ FROM runlens.run_summaries_local;
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id ON CLUSTER '{cluster}' AS runlens.run_summaries_by_id_local
 ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_by_id_local', cityHash64(project_id, run_id));
 
+-- OTLP metric points (010_metric_points.sql). Every delivery of a point goes to the same shard
+-- (sharded by the point's series), so FINAL collapses retried exports there.
+CREATE TABLE IF NOT EXISTS runlens.metric_points_local ON CLUSTER '{cluster}'
+(
+    project_id              LowCardinality(String),
+    metric_name             LowCardinality(String),
+    metric_type             LowCardinality(String),  -- gauge, sum, histogram, exponential_histogram, summary
+    unit                    LowCardinality(String),
+    description             LowCardinality(String),
+    temporality             LowCardinality(String),  -- delta, cumulative; empty for gauge and summary
+    is_monotonic            Bool,
+    service_name            LowCardinality(String),
+    resource                Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    scope_name              LowCardinality(String),
+    scope_version           LowCardinality(String),
+    attributes              Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    start_time              DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    time                    DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    value                   Float64                CODEC(ZSTD(1)),
+    count                   UInt64                 CODEC(T64, ZSTD(1)),
+    sum                     Nullable(Float64)      CODEC(ZSTD(1)),
+    min                     Nullable(Float64)      CODEC(ZSTD(1)),
+    max                     Nullable(Float64)      CODEC(ZSTD(1)),
+    bucket_counts           Array(UInt64)          CODEC(ZSTD(1)),
+    explicit_bounds         Array(Float64)         CODEC(ZSTD(1)),
+    scale                   Int32,
+    zero_count              UInt64,
+    zero_threshold          Float64,
+    positive_offset         Int32,
+    positive_bucket_counts  Array(UInt64)          CODEC(ZSTD(1)),
+    negative_offset         Int32,
+    negative_bucket_counts  Array(UInt64)          CODEC(ZSTD(1)),
+    quantiles               Array(Tuple(quantile Float64, value Float64)) CODEC(ZSTD(1)),
+    flags                   UInt32,
+    exemplars               Array(Tuple(time DateTime64(9, 'UTC'), value Float64, trace_id String,
+                                        span_id String, attributes Map(String, String))) CODEC(ZSTD(1)),
+    ingested_at             DateTime64(6, 'UTC')   CODEC(Delta, ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/metric_points', '{replica}', ingested_at)
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (project_id, metric_name, time, cityHash64(metric_type, resource, scope_name, attributes))
+TTL toDateTime(time) + INTERVAL 90 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS runlens.metric_points ON CLUSTER '{cluster}' AS runlens.metric_points_local
+ENGINE = Distributed('{cluster}', 'runlens', 'metric_points_local',
+                     cityHash64(project_id, metric_name, metric_type, resource, scope_name, attributes));
+
 -- Finally record the versions so runlens' migrator does not try to create single-node tables
 -- (or alter the Distributed ones):
-INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id');
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq'), (10, 'metric_points');

@@ -12,10 +12,16 @@ from runlens.collector.pipeline import IngestPipeline, QueueFull
 from runlens.metrics import Metrics
 from runlens.semconv.events import map_log
 from runlens.semconv.mapping import map_span
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import LogRecord, RawLog, RawSpan, SpanRecord
 from runlens.semconv.redaction import Redactor
-from runlens.storage.contract import PermanentStorageError, WriteResult
+from runlens.storage.contract import (
+    MetricWriter,
+    PermanentStorageError,
+    StorageError,
+    WriteResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,7 @@ class Ingest:
         retention_days: int | None = None,
         redactor: Redactor | None = None,
         metrics: Metrics | None = None,
+        metric_points: MetricWriter | None = None,
     ):
         self._pipeline = pipeline
         self._prices = prices
@@ -55,6 +62,7 @@ class Ingest:
         self._retention_days = retention_days
         self._redactor = redactor  # None: stored as sent
         self._metrics = metrics  # counts what is not stored, by reason
+        self._metric_points = metric_points  # None: metric exports are refused as unavailable
 
     def spans(
         self, raw: list[RawSpan], project_id: str, rejected: int, message: str, warning: str = ""
@@ -96,6 +104,37 @@ class Ingest:
                 self._rejected("logs", "unmappable", 1)
                 message = message or "a log record could not be mapped"
         self._store("logs", [], records)
+        return Accepted(rejected, _joined(message, warning))
+
+    def metrics(
+        self,
+        points: list[MetricPoint],
+        project_id: str,
+        rejected: int,
+        message: str,
+        warning: str = "",
+    ) -> Accepted:
+        """Store metric points (redacted, one insert, in the calling thread: metric exports are
+        few), acknowledged once stored; points older than the retention are refused."""
+        if self._metric_points is None:
+            raise Unavailable("this runlens process does not store metrics")
+        oldest = self._oldest_kept_ns()
+        kept = [p for p in points if not p.time_unix_nano or p.time_unix_nano >= oldest]
+        if len(kept) < len(points):
+            rejected += len(points) - len(kept)
+            message = _joined(
+                message,
+                f"{len(points) - len(kept)} point(s) before the {self._retention_days}-day "
+                "retention window would expire at once",
+            )
+        if self._redactor is not None:
+            kept = [self._redactor.metric(point) for point in kept]
+        try:
+            self._metric_points.write_metrics(project_id, kept)
+        except PermanentStorageError as exc:
+            raise Invalid(f"the store rejected the data: {exc}") from exc
+        except StorageError as exc:
+            raise Unavailable(f"the store is unavailable: {exc}; retry later") from exc
         return Accepted(rejected, _joined(message, warning))
 
     def _map_span(self, raw: RawSpan, project_id: str) -> SpanRecord:

@@ -17,6 +17,11 @@ every span of its runs, so it costs more as live runs grow (measured: 100-250 ms
 markers of live runs. The same thread closes lost runs periodically, so summaries have a single
 writer.
 
+The set of runs awaiting a refresh lives in memory, so a crash loses it; the spans do not. Each
+summary records the commit sequence it covers, and the summary thread asks the store for runs
+with spans stored after their summary (`stale_runs`) when it starts, which rebuilds what a
+crash cut off, and again at every sweep as a safety net (a collector of a cluster that died).
+
 With a live bus, the writer publishes what each write stored (one thin event per span and log
 record, with the write's commit sequence) right after the write, and the summary thread one
 event per run right after its summary was refreshed (with the sequence of the last write
@@ -53,7 +58,6 @@ class QueueFull(Exception):
     """The ingest queue is at capacity; the client should retry after a short delay."""
 
 
-_REFRESH_GAP_S = 0.5  # the shortest time between two summary refreshes
 WRITERS = 2  # writes under way at once: an insert costs ~30 ms however small, and a request
 # that arrives during one no longer waits for it to end (live p99 606 → ~380 ms, bench.live)
 
@@ -95,6 +99,7 @@ class IngestPipeline:
         run_timeout_s: float,
         sweep_interval_s: float,
         refresh_interval_s: float = 1.0,
+        refresh_gap_s: float = 0.5,
         bus: LiveBus | None = None,
         after_refresh: Callable[[Sequence[RunKey]], None] | None = None,
     ) -> None:
@@ -104,6 +109,10 @@ class IngestPipeline:
         self._run_timeout_s = run_timeout_s
         self._sweep_interval_s = sweep_interval_s
         self._refresh_interval_s = refresh_interval_s
+        self._refresh_gap_s = refresh_gap_s  # the shortest time between two refreshes
+        # Stale runs are looked for among spans stored up to this long before the newest
+        # summary: two sweeps and a minute of clock skew between collectors.
+        self._stale_slack_us = int((2 * sweep_interval_s + 60) * 1_000_000)
         self._bus = bus
         self._after_refresh = after_refresh
         self._queue: deque[_Pending] = deque()
@@ -130,6 +139,9 @@ class IngestPipeline:
         )
 
     def start(self) -> None:
+        # Every write up to now was made by an earlier process: a run it left unrefreshed and
+        # refreshed now is covered up to here.
+        self._last_seq = self._writer.next_seq()
         for thread in self._threads:
             thread.start()
         self._summary_thread.start()
@@ -203,6 +215,7 @@ class IngestPipeline:
         return seq
 
     def _run_summaries(self) -> None:
+        self._recover()
         next_sweep = time.monotonic() + self._sweep_interval_s
         while True:
             with self._summaries:
@@ -220,13 +233,14 @@ class IngestPipeline:
                 break
             if time.monotonic() >= next_sweep:
                 self._sweep()
+                self._recover()
                 next_sweep = time.monotonic() + self._sweep_interval_s
 
     def _refresh_due(self) -> float:
-        """When the next refresh may run: at most every `_REFRESH_GAP_S` (many runs at once),
+        """When the next refresh may run: at most every `refresh_gap_s` (many runs at once),
         and never sooner than twice the last one's duration after it (refreshes of large live
         runs take at most a third of the time), later after a failure."""
-        gap = max(min(_REFRESH_GAP_S, self._refresh_interval_s), 2 * self._refresh_took)
+        gap = max(self._refresh_gap_s, 2 * self._refresh_took)
         return max(self._refresh_retry_at, self._last_refresh + gap)
 
     def _take_batch(self) -> list[_Pending]:
@@ -303,7 +317,7 @@ class IngestPipeline:
             return
         started = time.monotonic()
         try:
-            created = self._writer.refresh_runs(runs)
+            created = self._writer.refresh_runs(runs, seq)
         except Exception as exc:
             if not isinstance(exc, StorageError):
                 log.exception("unexpected error while refreshing run summaries")
@@ -332,6 +346,17 @@ class IngestPipeline:
                 self._after_refresh(runs)
             except Exception:
                 log.exception("the after-refresh hook failed")
+
+    def _recover(self) -> None:
+        """Queue a refresh of the runs whose spans are newer than their summary."""
+        try:
+            stale = self._writer.stale_runs(self._stale_slack_us)
+        except StorageError:
+            log.warning("looking for stale run summaries failed; will retry", exc_info=True)
+            return
+        if stale:
+            log.info("refreshing %d run summaries older than their spans", len(stale))
+            self.request_refresh(stale)
 
     def _sweep(self) -> None:
         try:

@@ -23,7 +23,8 @@ from typing import TypeVar
 from ahocorasick_rs import AhoCorasick
 
 from runlens.semconv import keys
-from runlens.semconv.coerce import dumps
+from runlens.semconv.coerce import as_text, dumps
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import (
     Attributes,
     LogRecord,
@@ -236,6 +237,28 @@ class Redactor:
         text = partial(_apply, plan, tally)
         record = replace(record, body=text(record.body, True))
         return _noted(record, _values(record.attributes, text), tally)
+
+    def metric(self, point: MetricPoint) -> MetricPoint:
+        """The point with every rule applied to its attribute values, its resource's and its
+        exemplars' (no redaction count is added: it would make a new series of the point)."""
+        tally: Tally = {}
+        maps = [point.attributes, point.resource, *(e.attributes for e in point.exemplars)]
+        if self._exact_keys or self._key_prefixes:
+            maps = [{k: as_text(v) for k, v in self._keys(dict(m), tally).items()} for m in maps]
+        plan = self._plan([value for m in maps for value in m.values()])
+        if plan is not None:
+            maps = [_values(m, partial(_apply, plan, tally)) for m in maps]
+        if not tally:
+            return point
+        attributes, resource, *exemplars = maps
+        return replace(
+            point,
+            attributes=attributes,
+            resource=resource,
+            exemplars=tuple(
+                replace(e, attributes=m) for e, m in zip(point.exemplars, exemplars, strict=True)
+            ),
+        )
 
     def _plan(self, texts: list[str]) -> _Plan | None:
         """The rules whose cheap trigger fires somewhere in `texts`; None when none does."""

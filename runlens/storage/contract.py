@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
 
 
@@ -139,15 +140,32 @@ class SpanWriter(Protocol):
         `next_seq`; by default the next one)."""
         ...
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
         """Recompute the summaries of these runs from their stored spans (one statement for
         all of them) and return those that had no summary before. Idempotent; on failure the
-        same call may be repeated."""
+        same call may be repeated. `upto_seq` is a commit sequence up to which every write is
+        stored (default: the last one handed out): the summaries record it, and
+        `stale_runs` finds the runs with a span stored later."""
+        ...
+
+    def stale_runs(self, slack_us: int) -> list[RunKey]:
+        """Runs with spans stored after their summary was computed, or with no summary (the
+        refreshes a crash cut off); only spans newer than the newest summary's sequence less
+        `slack_us` are looked at."""
         ...
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         """Mark runs still running with no activity for `idle_seconds` as failed, reason
         `lost`; return how many were closed. A run that later receives spans is recomputed."""
+        ...
+
+
+class MetricWriter(Protocol):
+    def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
+        """Store OTLP metric points durably (one insert); return how many were stored. Raises
+        `RetryableStorageError` / `PermanentStorageError` like a span write."""
         ...
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
@@ -19,10 +21,12 @@ def test_unknown_field(gql: GraphQL) -> None:
     assert "Cannot query field 'colour' on type 'Run'" in error["message"]
 
 
-def test_syntax_error(gql: GraphQL) -> None:
-    [error] = gql.errors("{ runs { ")
+def test_syntax_error(gql: GraphQL, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        [error] = gql.errors("{ runs { ")
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "Syntax Error" in error["message"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize("first", [201, 1000, -1])
@@ -87,3 +91,21 @@ def test_a_missing_variable_is_a_bad_request(gql: GraphQL) -> None:
     [error] = gql.errors("query ($id: ID!) { run(id: $id) { id } }")
     assert error["extensions"]["code"] == "BAD_REQUEST", error
     assert "'ID!'" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "what"),
+    [
+        ("{ runs(first: 1) { } }", "`runs`"),
+        ("{ }", "the operation"),
+        ("{ runs(first: 1) { ...F } } fragment F on RunConnection { }", "fragment `F`"),
+    ],
+)
+def test_an_empty_selection_set_is_a_bad_request_and_logs_nothing(
+    gql: GraphQL, caplog: pytest.LogCaptureFixture, query: str, what: str
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        [error] = gql.errors(query)
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert f"selection set of {what} is empty" in error["message"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

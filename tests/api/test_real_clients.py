@@ -147,3 +147,40 @@ def test_pydantic_ai_history_summarizer(captures: Captures, gql: GraphQL) -> Non
         _, events = detail(gql, trace_id)
         summaries += [e for e in events if e["__typename"] == "Summarization"]
     assert summaries and summaries[0]["kind"] == "SUMMARIZATION"
+
+
+CAPTURED = """query ($id: ID!) { run(id: $id) { events { edges { node {
+  ... on LlmCall { contentCaptured response context { totalCount } }
+} } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("captures_of", "captured"),
+    [
+        (["otel-openai-v2/tool_call.json"], False),  # content capture left at its default
+        (["otel-openai-v2/span_and_event__tool_call.json"], True),
+        (["openllmetry-openai/events__tool_call.json"], False),  # content in the log events…
+        (
+            [
+                "openllmetry-openai/events__tool_call.json",
+                "openllmetry-openai/events__tool_call.logs.json",
+            ],
+            True,
+        ),  # …once they arrive
+        (["pydantic-ai/openai_tool_call.json"], True),
+    ],
+)
+def test_llm_calls_say_whether_their_content_was_captured(
+    captures: Captures, gql: GraphQL, captures_of: list[str], captured: bool
+) -> None:
+    runs = [run for relative in captures_of for run in captures.post(relative)]
+    calls = [
+        edge["node"]
+        for run_id in runs
+        for edge in gql(CAPTURED, id=run_id)["run"]["events"]["edges"]
+        if edge["node"]
+    ]
+    assert len(calls) == 2
+    assert [call["contentCaptured"] for call in calls] == [captured, captured]
+    if not captured:
+        assert all(c["response"] is None and c["context"]["totalCount"] == 0 for c in calls)

@@ -32,6 +32,7 @@ class GatedWriter:
         self.gate = threading.Event()
         self.batches: list[int] = []
         self.refreshes: list[int] = []  # runs per summary refresh
+        self.written: set[RunKey] = set()
 
     def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
         return self.store.encode(spans, logs)
@@ -45,12 +46,20 @@ class GatedWriter:
     def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
         self.gate.wait(30)
         self.batches.append(sum(batch.spans for batch in batches))
-        return self.store.write_encoded(batches, seq)
+        result = self.store.write_encoded(batches, seq)
+        self.written.update(result.runs)
+        return result
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
         runs = list(runs)
         self.refreshes.append(len(runs))
-        return self.store.refresh_runs(runs)
+        return self.store.refresh_runs(runs, upto_seq)
+
+    def stale_runs(self, slack_us: int) -> list[RunKey]:
+        """Among the runs of this writer: the session's store holds other tests' runs."""
+        return [run for run in self.store.stale_runs(slack_us) if run in self.written]
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         return self.store.close_lost_runs(idle_seconds, now_unix_nano)
@@ -244,11 +253,13 @@ class FlakyRefresh(GatedWriter):
         self.failures = failures
         self.gate.set()
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
         if self.failures:
             self.failures -= 1
             raise RetryableStorageError("the store is busy")
-        return super().refresh_runs(runs)
+        return super().refresh_runs(runs, upto_seq)
 
 
 def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) -> None:
@@ -280,10 +291,12 @@ class SlowRefresh(GatedWriter):
         self.refresh_gate = threading.Event()
         self.refreshing = threading.Event()
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
         self.refreshing.set()
         self.refresh_gate.wait(30)
-        return super().refresh_runs(runs)
+        return super().refresh_runs(runs, upto_seq)
 
 
 def test_writes_do_not_wait_for_a_summary_refresh(store: ClickHouseStore, project_id: str) -> None:

@@ -83,6 +83,38 @@ def output_text(span: SpanRecord) -> str:
     return "\n".join(text for text in (message_text(m) for m in messages) if text)
 
 
+def content_captured(span: SpanRecord) -> bool:
+    """Whether the call arrived with any of its content (prompt or answer, from attributes or
+    log events): instrumentations leave it out unless told to capture it (docs/api.md)."""
+    for payload in (span.input, span.output):
+        messages = messages_of(payload)
+        if any(_has_content(part) for m in messages for part in m.get("parts") or ()):
+            return True
+        if not messages and _loaded(payload) not in (None, "", [], {}):
+            return True
+    return False
+
+
+def _has_content(part: Any) -> bool:
+    if not isinstance(part, dict):
+        return part not in (None, "")
+    kind = part.get("type")
+    if kind in ("text", "reasoning", "thinking"):
+        return bool(str(part.get("content") or "").strip())
+    if kind == "tool_call":
+        return part.get("arguments") not in (None, "")
+    if kind == "tool_call_response":
+        return part.get("response") not in (None, "")
+    return True  # images, files, anything else sent is content
+
+
+def _loaded(payload: str) -> Any:
+    try:
+        return json.loads(payload) if payload else None
+    except ValueError:
+        return payload.strip()
+
+
 def _kind(message: dict[str, Any], summaries: set[str]) -> str:
     role = message.get("role", "")
     parts = [p for p in parts_of(message) if isinstance(p, dict)]

@@ -70,6 +70,12 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+def mark_code(error: GraphQLError) -> None:
+    """Put the code in the error's own extensions: WebSocket messages carry `error.formatted`,
+    not `format_error`'s output, and parse or validation errors have no `ApiError` to copy."""
+    error.extensions = {**(error.extensions or {}), "code": code_of(error).value}
+
+
 def log_errors(errors: list[GraphQLError]) -> None:
     """Log what the server must fix (INTERNAL) or watch (UNAVAILABLE); not client mistakes."""
     for error in errors:

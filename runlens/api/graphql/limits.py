@@ -1,7 +1,10 @@
-"""The alias limit: a document may use at most so many aliases (each one can repeat a costly
-field), counted through fragments, each fragment counted once per spread but computed once."""
+"""Limits on a document: its depth (strawberry's depth limiter, fed only documents it can
+measure) and its aliases (each one can repeat a costly field), counted through fragments,
+each fragment counted once per spread but computed once."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -10,11 +13,61 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    Visitor,
+    visit,
 )
+from strawberry.extensions.query_depth_limiter import create_validator
+
+
+def depth_limit(max_depth: int) -> type[ValidationRule]:
+    """A validation rule failing documents deeper than `max_depth`, and documents with an empty
+    selection set (`runs { }`): the GraphQL grammar wants at least one selection, graphql-core
+    parses it anyway, and the depth limiter fails on it (an INTERNAL error before this rule)."""
+    limiter = create_validator(max_depth, None)
+
+    class DepthLimit(limiter):  # type: ignore[valid-type,misc]
+        def __init__(self, context: ValidationContext) -> None:
+            empty = _EmptySelections()
+            visit(context.document, empty)
+            if not empty.found:
+                super().__init__(context)
+                return
+            ValidationRule.__init__(self, context)
+            for node, what in empty.found:
+                context.report_error(
+                    GraphQLError(
+                        f"Syntax Error: the selection set of {what} is empty: "
+                        "select at least one field",
+                        node,
+                    )
+                )
+
+    return DepthLimit
+
+
+class _EmptySelections(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[SelectionSetNode, str]] = []
+
+    def enter_selection_set(self, node: SelectionSetNode, _key: Any, parent: Any, *_: Any) -> None:
+        if not node.selections:
+            self.found.append((node, _describe(parent)))
+
+
+def _describe(parent: Node | None) -> str:
+    if isinstance(parent, FieldNode):
+        return f"`{parent.name.value}`"
+    if isinstance(parent, FragmentDefinitionNode):
+        return f"fragment `{parent.name.value}`"
+    if isinstance(parent, OperationDefinitionNode):
+        return "the operation"
+    return "an inline fragment"
 
 
 def alias_limit(max_aliases: int) -> type[ValidationRule]:

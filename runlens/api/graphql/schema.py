@@ -3,17 +3,18 @@ alias limits and error logging."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
-from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from runlens.api.graphql.errors import log_errors
-from runlens.api.graphql.limits import alias_limit
+from runlens.api.graphql.errors import log_errors, mark_code
+from runlens.api.graphql.limits import alias_limit, depth_limit
 from runlens.api.graphql.mutation import Mutation
 from runlens.api.graphql.query import Query
 from runlens.api.graphql.subscription import Subscription
@@ -28,10 +29,26 @@ _CACHED_DOCUMENTS = 256
 documents with different variables."""
 
 
+class _ParserCache(ParserCache):
+    """Strawberry's parser cache, leaving a document that does not parse to strawberry's own
+    parse, which reports the syntax error: raised here, it escaped the error handling (over
+    WebSocket the operation died with a logged traceback instead of an answer)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 class RunlensSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        for error in errors:
+            mark_code(error)
         log_errors(errors)
 
 
@@ -44,11 +61,11 @@ def build_schema(
     # The rules are built once: the validation cache is keyed by the document and the rules,
     # so rules made anew per request (as QueryDepthLimiter does) would never hit it.
     rules: list[type[ASTValidationRule]] = [
-        create_validator(max_depth, None),
+        depth_limit(max_depth),
         alias_limit(max_aliases),
     ]
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
+        lambda: _ParserCache(maxsize=_CACHED_DOCUMENTS),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
     ]

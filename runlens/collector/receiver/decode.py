@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -81,14 +81,22 @@ class _Flags:
     dropped_attributes: int = 0
 
 
-_TRACES_PATH = ("resourceSpans", "scopeSpans", "spans")
-_LOGS_PATH = ("resourceLogs", "scopeLogs", "logRecords")
+IdFixer = Callable[[dict[str, Any]], None]
+"""Rewrites the hex ids of an OTLP/JSON document in place as base64 (see `parse_message`)."""
+
+
+def _ids_under(path: tuple[str, str, str]) -> IdFixer:
+    return lambda document: _hex_ids_to_base64(document, path)
+
+
+_TRACE_IDS = _ids_under(("resourceSpans", "scopeSpans", "spans"))
+_LOG_IDS = _ids_under(("resourceLogs", "scopeLogs", "logRecords"))
 
 
 def read_traces(body: bytes, *, json_encoded: bool, limits: DecodeLimits) -> Decoded[RawSpan]:
     """A request body as the receivers get it: parsed, then decoded."""
     request = ExportTraceServiceRequest()
-    repaired = _parse(request, body, json_encoded, _TRACES_PATH)
+    repaired = parse_message(request, body, json_encoded, _TRACE_IDS)
     decoded = decode_traces(request, limits)
     decoded.repaired = repaired
     return decoded
@@ -96,7 +104,7 @@ def read_traces(body: bytes, *, json_encoded: bool, limits: DecodeLimits) -> Dec
 
 def read_logs(body: bytes, *, json_encoded: bool, limits: DecodeLimits) -> Decoded[RawLog]:
     request = ExportLogsServiceRequest()
-    repaired = _parse(request, body, json_encoded, _LOGS_PATH)
+    repaired = parse_message(request, body, json_encoded, _LOG_IDS)
     decoded = decode_logs(request, limits)
     decoded.repaired = repaired
     return decoded
@@ -104,13 +112,13 @@ def read_logs(body: bytes, *, json_encoded: bool, limits: DecodeLimits) -> Decod
 
 def parse_traces(body: bytes, *, json_encoded: bool) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
-    _parse(request, body, json_encoded, _TRACES_PATH)
+    parse_message(request, body, json_encoded, _TRACE_IDS)
     return request
 
 
 def parse_logs(body: bytes, *, json_encoded: bool) -> ExportLogsServiceRequest:
     request = ExportLogsServiceRequest()
-    _parse(request, body, json_encoded, _LOGS_PATH)
+    parse_message(request, body, json_encoded, _LOG_IDS)
     return request
 
 
@@ -212,8 +220,9 @@ def decode_logs(request: ExportLogsServiceRequest, limits: DecodeLimits) -> Deco
     return out
 
 
-def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, str]) -> int:
-    """Parse `body` into `message`; the number of invalid UTF-8 strings repaired on the way."""
+def parse_message(message: Any, body: bytes, json_encoded: bool, fix_ids: IdFixer) -> int:
+    """Parse `body` into `message`; the number of invalid UTF-8 strings repaired on the way.
+    `fix_ids` turns the hex ids of OTLP/JSON into the base64 of the protobuf JSON mapping."""
     if not json_encoded:
         return _parse_protobuf(message, body)
     try:
@@ -225,7 +234,7 @@ def _parse(message: Any, body: bytes, json_encoded: bool, path: tuple[str, str, 
     if not isinstance(document, dict):
         raise DecodeError(f"OTLP/JSON body must be an object ({message.DESCRIPTOR.name})")
     try:
-        _hex_ids_to_base64(document, path)
+        fix_ids(document)
         json_format.ParseDict(document, message, ignore_unknown_fields=True)
     # OverflowError: an integer field given 1e400; SystemError: upb's field lookup fails so on
     # a key holding a lone surrogate ("\ud800").
@@ -274,24 +283,35 @@ _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 def _hex_ids_to_base64(document: dict[str, Any], path: tuple[str, str, str]) -> None:
     """OTLP/JSON writes ids as hex where the protobuf JSON mapping expects base64."""
     outer, middle, inner = path
-    for group in _objects(document.get(outer)):
-        for scoped in _objects(group.get(middle)):
-            for item in _objects(scoped.get(inner)):
-                for target in (item, *_objects(item.get("links"))):
-                    for key in _ID_KEYS:
-                        value = target.get(key)
-                        if isinstance(value, str) and value:
-                            try:
-                                raw = bytes.fromhex(value)
-                            except ValueError as exc:
-                                raise ValueError(f"{key} {value!r} is not hex") from exc
-                            target[key] = base64.b64encode(raw).decode()
+    for group in objects(document.get(outer)):
+        for scoped in objects(group.get(middle)):
+            for item in objects(scoped.get(inner)):
+                for target in (item, *objects(item.get("links"))):
+                    hex_ids_to_base64(target)
 
 
-def _objects(value: object) -> Iterable[dict[str, Any]]:
+def hex_ids_to_base64(target: dict[str, Any]) -> None:
+    """The trace, span and parent span ids of one OTLP/JSON object, hex → base64 in place."""
+    for key in _ID_KEYS:
+        value = target.get(key)
+        if isinstance(value, str) and value:
+            try:
+                raw = bytes.fromhex(value)
+            except ValueError as exc:
+                raise ValueError(f"{key} {value!r} is not hex") from exc
+            target[key] = base64.b64encode(raw).decode()
+
+
+def objects(value: object) -> Iterable[dict[str, Any]]:
+    """The objects of a JSON list (nothing when it is not a list)."""
     if isinstance(value, list):
         return [item for item in value if isinstance(item, dict)]
     return []
+
+
+def attributes_of(pairs: Sequence[KeyValue], limits: DecodeLimits) -> Attributes:
+    """Attributes within the limits (values truncated with a marker, bytes as base64)."""
+    return _attributes(pairs, limits, _Flags())
 
 
 def _attributes(pairs: Sequence[KeyValue], limits: DecodeLimits, flags: _Flags) -> Attributes:

@@ -1,4 +1,4 @@
-"""OTLP/gRPC: TraceService/Export and LogsService/Export."""
+"""OTLP/gRPC: TraceService/Export, LogsService/Export and MetricsService/Export."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from runlens.auth.authenticator import (
 )
 from runlens.collector.ingest import Ingest, Invalid, Unavailable
 from runlens.collector.receiver.decode import DecodeError, DecodeLimits
-from runlens.collector.receiver.exports import export_logs, export_traces
+from runlens.collector.receiver.exports import export_logs, export_metrics, export_traces
 
 
 class _Exports:
-    """Both Export methods. Requests arrive as raw bytes and are parsed by `exports`, so a
+    """The Export methods. Requests arrive as raw bytes and are parsed by `exports`, so a
     malformed body gets INVALID_ARGUMENT with a message rather than gRPC's generic
     deserialization error."""
 
@@ -40,6 +40,12 @@ class _Exports:
         return _call(
             context,
             lambda: export_logs(self._ingest, self._limits, body, False, self._project(context)),
+        )
+
+    def metrics(self, body: bytes, context: grpc.ServicerContext) -> bytes:
+        return _call(
+            context,
+            lambda: export_metrics(self._ingest, self._limits, body, False, self._project(context)),
         )
 
 
@@ -83,6 +89,10 @@ def build_grpc_server(
             grpc.method_handlers_generic_handler(
                 "opentelemetry.proto.collector.logs.v1.LogsService",
                 {"Export": grpc.unary_unary_rpc_method_handler(exports.logs)},
+            ),
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.metrics.v1.MetricsService",
+                {"Export": grpc.unary_unary_rpc_method_handler(exports.metrics)},
             ),
         )
     )

@@ -1,4 +1,5 @@
-"""OTLP/HTTP: `POST /v1/traces` and `POST /v1/logs`, protobuf or JSON, optionally gzipped.
+"""OTLP/HTTP: `POST /v1/traces`, `/v1/logs` and `/v1/metrics`, protobuf or JSON, optionally
+gzipped.
 
 Responses use the request's encoding, as the OTLP spec asks: an Export*ServiceResponse on
 success (with partial success when items were rejected, or only its message as a warning when
@@ -30,7 +31,7 @@ from runlens.auth.authenticator import (
 )
 from runlens.collector.ingest import Ingest, Invalid, Unavailable
 from runlens.collector.receiver.decode import DecodeError, DecodeLimits
-from runlens.collector.receiver.exports import export_logs, export_traces
+from runlens.collector.receiver.exports import export_logs, export_metrics, export_traces
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -81,6 +82,10 @@ def build_otlp_http_app(
     @app.post("/v1/logs")
     async def logs(request: Request) -> Response:
         return await handle(request, partial(export_logs, ingest, limits))
+
+    @app.post("/v1/metrics")
+    async def metrics(request: Request) -> Response:
+        return await handle(request, partial(export_metrics, ingest, limits))
 
     return app
 

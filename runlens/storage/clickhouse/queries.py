@@ -94,7 +94,7 @@ _SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_
     name, status, status_reason, started_at, ended_at, last_activity_at, duration_ms,
     span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
-    unpriced_count, models, error_type, error_message, version)"""
+    unpriced_count, models, error_type, error_message, version, spans_seq)"""
 
 # What the counting rules read of a span (`semconv.counting.SpanShape`).
 SHAPE_COLUMNS = """project_id, run_id, span_id, parent_span_id, kind, status, cost_source,
@@ -109,7 +109,8 @@ WHERE {_KEYS_FILTER}
 # An LLM call (`semconv.counting.is_llm_call`); counted unless listed in `uncounted`.
 IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""
 
-# Recompute the summaries of the given runs from their deduplicated spans.
+# Recompute the summaries of the given runs from their deduplicated spans, every span stored
+# with ingest_seq <= spans_seq among them (migration 009).
 # Agent: the first agent id / name a span gives, else the name of a root agent span (without
 # an `invoke_agent ` prefix), else the service name. Root span = empty parent. A run is
 # running until a root span has ended, then failed if an ended root errored or its agent
@@ -158,7 +159,8 @@ SELECT
     a.a_models,
     a.a_error_type,
     a.a_error_message,
-    {{version:UInt64}}
+    {{version:UInt64}},
+    {{spans_seq:UInt64}}
 FROM
 (
     SELECT
@@ -241,7 +243,7 @@ SELECT project_id, run_id, first_seen_at, agent_id, agent_name, name,
                        - toUnixTimestamp64Nano(started_at), 1000000)), 0),
     span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
-    unpriced_count, models, {{reason:String}}, {{message:String}}, version + 1
+    unpriced_count, models, {{reason:String}}, {{message:String}}, version + 1, spans_seq
 FROM {RUN_SUMMARIES} FINAL
 WHERE {_KEYS_FILTER}
   AND status = 'running'

@@ -11,7 +11,9 @@ from typing import Any, cast
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
+from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.storage.clickhouse import metrics, recovery
 from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.connections import StoreConnections
 from runlens.storage.clickhouse.errors import translated
@@ -115,16 +117,21 @@ class StoreWriter(StoreConnections):
         columns = ", ".join(rows.column_names)
         raw.query(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM Python(rows)")
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
-        """Recompute the summaries of these runs in one statement; return the new ones."""
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
+        """Recompute the summaries of these runs in one statement; return the new ones.
+        `upto_seq`: every write up to this commit sequence is stored (default: the last one
+        this store handed out)."""
         keys = list(dict.fromkeys(runs))
         if not keys:
             return frozenset()
         with self._lock:
             popped = {key: self._unrefreshed.pop(key) for key in keys if key in self._unrefreshed}
+            seq = self._last_seq if upto_seq is None else upto_seq
         try:
             with translated():
-                return self._recompute(self._client(), keys, popped, time.time_ns() // 1000)
+                return self._recompute(self._client(), keys, popped, time.time_ns() // 1000, seq)
         except BaseException:
             with self._lock:
                 for key, start in popped.items():
@@ -134,7 +141,12 @@ class StoreWriter(StoreConnections):
             raise
 
     def _recompute(
-        self, client: Client, keys: list[RunKey], starts: dict[RunKey, int], now_us: int
+        self,
+        client: Client,
+        keys: list[RunKey],
+        starts: dict[RunKey, int],
+        now_us: int,
+        spans_seq: int,
     ) -> frozenset[RunKey]:
         known, missing = self._runs.get_many(keys)
         if missing:
@@ -151,11 +163,18 @@ class StoreWriter(StoreConnections):
             lower_ns=lower_ns,
             now_ns=now_us * 1000,
             version=self._next_version(),
+            spans_seq=spans_seq,
         )
         params.update(counting_params(client, {**_key_params(memos), "lower_ns": lower_ns}))
         client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
         self._runs.put_many(memos)
         return created
+
+    def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
+        return metrics.insert_metrics(self._client(), project_id, points)
+
+    def stale_runs(self, slack_us: int) -> list[RunKey]:
+        return recovery.stale_runs(self._client(), slack_us)
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         """Close running runs idle for `idle_seconds` as failed, reason `lost`."""

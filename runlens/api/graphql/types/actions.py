@@ -11,7 +11,12 @@ import strawberry
 from strawberry.scalars import JSON
 
 from runlens.api.graphql.context import Context
-from runlens.api.graphql.context_items import context_of, messages_of, output_text
+from runlens.api.graphql.context_items import (
+    content_captured,
+    context_of,
+    messages_of,
+    output_text,
+)
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from runlens.api.graphql.timeline import TERMINAL, TimelineView
 from runlens.api.graphql.types.common import Tokens, tokens
@@ -101,6 +106,13 @@ class LlmCall(Event):
     def tokens(self) -> Tokens:
         u = self.span.usage
         return tokens(u.input, u.cached_input, u.cache_write, u.output, u.reasoning)
+
+    @strawberry.field(
+        description="False when the call arrived without any of its content (no prompt, no "
+        "answer): the instrumentation was not set to capture message content (docs/api.md)."
+    )
+    def content_captured(self) -> bool:
+        return content_captured(self.span)
 
     @strawberry.field(description="The text of the model's output.")
     def response(self) -> str | None:
