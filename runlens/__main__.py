@@ -1,5 +1,6 @@
 """`runlens` command line: `serve` runs the backend, `demo` sends example agent runs to it,
-`export` downloads runs from it, `keys` manages API keys, `replay` replays a recorded run."""
+`export` downloads runs from it, `keys` manages API keys, `sql` runs read-only SQL on its
+store, `replay` replays a recorded run."""
 
 from __future__ import annotations
 
@@ -63,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = commands.add_parser("keys", help="create, list and revoke API keys")
     keys_cli.add_arguments(keys)
 
+    from runlens import sql_cli
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query on the runlens database")
+    sql_cli.add_arguments(sql)
+
     from runlens import replay_cli
 
     replay = commands.add_parser(
@@ -81,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export_cli.main(args)
     if args.command == "keys":
         return keys_cli.main(args)
+    if args.command == "sql":
+        return sql_cli.main(args)
     if args.command == "replay":
         return replay_cli.run_replay(args)
     from runlens.sdk.demo import run_demo

@@ -1,14 +1,20 @@
 """The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
-over WebSocket), `/export/runs` and, with a control service, the agents' `/control` endpoints."""
+over WebSocket), `/export/runs`, with a control service the agents' `/control` endpoints, and
+with an admin door (`AdminDoor`) the local administrator's `/admin/keys` and the read-only SQL
+door `/clickhouse`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from runlens import __version__
+from runlens.api.admin import build_admin_router
 from runlens.api.auth import install_auth_errors, project_dependency
+from runlens.api.clickhouse_http import build_clickhouse_router
 from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
@@ -18,6 +24,17 @@ from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.storage.contract import ApiReader, StorageError
+from runlens.storage.keys import KeyStore
+from runlens.storage.sql import SqlReader
+
+
+@dataclass(frozen=True, slots=True)
+class AdminDoor:
+    """What the administrator's endpoints serve, and the token that opens them."""
+
+    token: str
+    keys: KeyStore
+    sql: SqlReader
 
 
 def build_api_app(
@@ -27,6 +44,7 @@ def build_api_app(
     bus: LiveBus | None = None,
     control: ControlService | None = None,
     auth: Authenticator | None = None,
+    admin: AdminDoor | None = None,
 ) -> FastAPI:
     """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
     mutations do, and there are no `/control` endpoints. Without an authenticator every
@@ -51,4 +69,9 @@ def build_api_app(
     app.include_router(build_export_router(reader, project, limiter))
     if control is not None:
         app.include_router(build_control_router(control, project), prefix="/control")
+    if admin is not None:
+        app.include_router(build_admin_router(admin.keys, auth, admin.token), prefix="/admin")
+        app.include_router(
+            build_clickhouse_router(admin.sql, auth, admin.token), prefix="/clickhouse"
+        )
     return app
