@@ -109,11 +109,12 @@ def _serve(overrides: dict[str, Any]) -> int:
 
         tune_embedded_process()  # before chDB loads: it reads its allocator options once
     from runlens.serve import Server, keep_gc_out_of_requests
+    from runlens.storage.contract import StorageError
 
     server = Server(settings)
     try:
         endpoints = server.start()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, StorageError) as exc:
         print(f"runlens: cannot start: {exc}", file=sys.stderr)
         server.stop()
         return 1
