@@ -70,8 +70,9 @@ def build_api_app(
     if control is not None:
         app.include_router(build_control_router(control, project), prefix="/control")
     if admin is not None:
-        app.include_router(build_admin_router(admin.keys, auth, admin.token), prefix="/admin")
-        app.include_router(
-            build_clickhouse_router(admin.sql, auth, admin.token), prefix="/clickhouse"
-        )
+        # Not in the OpenAPI document: a local administrator's door and ClickHouse's protocol.
+        admin_routes = build_admin_router(admin.keys, auth, admin.token)
+        app.include_router(admin_routes, prefix="/admin", include_in_schema=False)
+        sql_routes = build_clickhouse_router(admin.sql, auth, admin.token)
+        app.include_router(sql_routes, prefix="/clickhouse", include_in_schema=False)
     return app

@@ -64,7 +64,7 @@ def build_clickhouse_router(sql: SqlReader, auth: Authenticator, admin_token: st
         return PlainTextResponse("Ok.\n")
 
     @router.api_route("/", methods=["GET", "POST"])
-    @router.api_route("", methods=["GET", "POST"], include_in_schema=False)
+    @router.api_route("", methods=["GET", "POST"])
     async def query(request: Request) -> Response:
         if auth.required and not (
             holds_admin_token(request, admin_token, _password(request))
