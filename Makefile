@@ -35,6 +35,9 @@ lint: install ## ruff and mypy (strict)
 	$(BIN)/ruff format --check runlens tests bench examples
 	$(BIN)/mypy runlens bench
 
+smoke-wheel: install ## build the wheel, install it in a fresh venv, serve, send a span, read it back
+	$(BIN)/python -m tests.smoke.wheel_smoke
+
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span
 	$(BIN)/python -m bench.ingest
 

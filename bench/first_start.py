@@ -60,7 +60,7 @@ def measure(ref: str, timeout_s: float) -> FirstStart:
                 banner_s = time.monotonic() - started
             finally:
                 os.killpg(make.pid, signal.SIGTERM)  # make and the server it started
-                make.wait(60)
+                make.wait(180)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         venv = clone / ".venv"
