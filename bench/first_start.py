@@ -36,6 +36,17 @@ class FirstStart:
     packages: int
 
 
+def stop(make: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to make and the server it started; SIGKILL if they are not gone in 3 minutes
+    (a server storing what it accepted can take that long on a loaded machine)."""
+    os.killpg(make.pid, signal.SIGTERM)
+    try:
+        make.wait(180)
+    except subprocess.TimeoutExpired:
+        os.killpg(make.pid, signal.SIGKILL)
+        make.wait(60)
+
+
 def measure(ref: str, timeout_s: float) -> FirstStart:
     with tempfile.TemporaryDirectory(prefix="runlens-first-start-") as tmp:
         clone = Path(tmp) / "runlens"
@@ -59,8 +70,7 @@ def measure(ref: str, timeout_s: float) -> FirstStart:
                     time.sleep(0.1)
                 banner_s = time.monotonic() - started
             finally:
-                os.killpg(make.pid, signal.SIGTERM)  # make and the server it started
-                make.wait(180)
+                stop(make)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         venv = clone / ".venv"
