@@ -4,21 +4,27 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-api bench-analysis fuzz demo clean
+.PHONY: help install run test lint smoke-wheel bench bench-api bench-analysis fuzz demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml
+# Two stamps: `make run` needs only what runlens needs at run time; tests and lint add the
+# dev extras (test tools, linters, the instrumentation libraries the tests drive).
+$(BIN)/.runtime: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "runlens needs Python 3.11 or newer (set PYTHON=python3.x)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
 install: $(BIN)/.installed ## create .venv and install runlens with its dev tools
 
-run: install ## install, then start runlens on the embedded store (./runlens-data)
+run: $(BIN)/.runtime ## install what running needs, then start runlens on the embedded store (./runlens-data)
 	$(BIN)/runlens serve
 
 test: install ## install, then run the test suite
@@ -28,6 +34,9 @@ lint: install ## ruff and mypy (strict)
 	$(BIN)/ruff check runlens tests bench examples
 	$(BIN)/ruff format --check runlens tests bench examples
 	$(BIN)/mypy runlens bench
+
+smoke-wheel: install ## build the wheel, install it in a fresh venv, serve, send a span, read it back
+	$(BIN)/python -m tests.smoke.wheel_smoke
 
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span
 	$(BIN)/python -m bench.ingest
@@ -41,7 +50,7 @@ bench-analysis: install ## compareRuns / determinismReport p50/p95 over 1,000-ac
 fuzz: install ## 10,000 malformed OTLP payloads (gRPC + HTTP) against a live server (~2 min)
 	$(BIN)/python -m bench.fuzz --payloads 10000
 
-demo: install ## send example agent runs to a runlens started with `make run`
+demo: $(BIN)/.runtime ## send example agent runs to a runlens started with `make run`
 	$(BIN)/runlens demo
 
 clean: ## remove the virtualenv and caches (not ./runlens-data)

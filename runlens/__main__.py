@@ -1,5 +1,6 @@
 """`runlens` command line: `serve` runs the backend, `demo` sends example agent runs to it,
-`export` downloads runs from it, `keys` manages API keys, `replay` replays a recorded run."""
+`export` downloads runs from it, `keys` manages API keys, `sql` runs read-only SQL on its
+store, `replay` replays a recorded run."""
 
 from __future__ import annotations
 
@@ -63,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = commands.add_parser("keys", help="create, list and revoke API keys")
     keys_cli.add_arguments(keys)
 
+    from runlens import sql_cli
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query on the runlens database")
+    sql_cli.add_arguments(sql)
+
     from runlens import replay_cli
 
     replay = commands.add_parser(
@@ -81,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export_cli.main(args)
     if args.command == "keys":
         return keys_cli.main(args)
+    if args.command == "sql":
+        return sql_cli.main(args)
     if args.command == "replay":
         return replay_cli.run_replay(args)
     from runlens.sdk.demo import run_demo
@@ -101,11 +109,12 @@ def _serve(overrides: dict[str, Any]) -> int:
 
         tune_embedded_process()  # before chDB loads: it reads its allocator options once
     from runlens.serve import Server, keep_gc_out_of_requests
+    from runlens.storage.contract import StorageError
 
     server = Server(settings)
     try:
         endpoints = server.start()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, StorageError) as exc:
         print(f"runlens: cannot start: {exc}", file=sys.stderr)
         server.stop()
         return 1

@@ -1,28 +1,34 @@
-"""`runlens keys create|list|revoke`: manage API keys in the store directly.
+"""`runlens keys create|list|revoke`: manage API keys.
 
-Keys live in ClickHouse (`runlens.api_keys`, docs/schema.md), so these commands open the store
-named by `--clickhouse-url` / `RUNLENS_CLICKHOUSE_URL`. A ClickHouse server can be shared with
-a running runlens; the embedded store (chDB) takes one process per data directory, so stop
-`runlens serve` before managing keys of an embedded store. A running server picks up a new
-key at once and a revocation within `RUNLENS_KEY_CACHE_S` seconds.
+Keys live in ClickHouse (`runlens.api_keys`, docs/schema.md). While a `runlens serve` holds the
+embedded store (chDB admits one process per data directory) these commands go through that
+server's admin endpoints (runlens/local_admin.py); without one they open the store named by
+`--clickhouse-url` / `RUNLENS_CLICKHOUSE_URL` themselves (a ClickHouse server is always opened
+directly: it is shared). A key created works at once; a revocation through the running server
+at once, otherwise within `RUNLENS_KEY_CACHE_S` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import sys
-import time
-from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Protocol
 
-from runlens.auth.keys import issue, parse_key
+from runlens.auth.key_admin import (
+    InvalidProject,
+    Revocation,
+    create_key,
+    from_json,
+    key_id_of,
+    revoke_key,
+)
+from runlens.local_admin import AdminDoor, AdminRefused, AdminUnreachable, call, find
 from runlens.settings import Settings
-from runlens.storage.clickhouse.store import ClickHouseStore
+from runlens.storage.clickhouse.store import ClickHouseStore, chdb_path
 from runlens.storage.contract import StorageError
 from runlens.storage.keys import ApiKeyRecord
-
-_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,19 +47,73 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("key", help="the key id (12 hex characters) or the whole key")
 
 
+class _Keys(Protocol):
+    def create(self, project: str, name: str) -> tuple[ApiKeyRecord, str]: ...
+    def list(self, project: str | None) -> list[ApiKeyRecord]: ...
+    def revoke(self, key: str) -> Revocation: ...
+
+
+class _StoreKeys:
+    def __init__(self, store: ClickHouseStore) -> None:
+        self._store = store
+
+    def create(self, project: str, name: str) -> tuple[ApiKeyRecord, str]:
+        return create_key(self._store, project, name)
+
+    def list(self, project: str | None) -> list[ApiKeyRecord]:
+        return self._store.list_keys(project)
+
+    def revoke(self, key: str) -> Revocation:
+        return revoke_key(self._store, key)
+
+
+class _ServerKeys:
+    """The same operations through a running server's `/admin/keys`."""
+
+    def __init__(self, door: AdminDoor) -> None:
+        self._door = door
+
+    def create(self, project: str, name: str) -> tuple[ApiKeyRecord, str]:
+        try:
+            body = json.loads(
+                call(self._door, "POST", "/admin/keys", body={"project": project, "name": name})
+            )
+        except AdminRefused as exc:
+            if exc.status == 400:
+                raise InvalidProject(exc.message) from None
+            raise
+        return from_json(body["key"]), str(body["secret"])
+
+    def list(self, project: str | None) -> list[ApiKeyRecord]:
+        query = {"project": project} if project else None
+        body = json.loads(call(self._door, "GET", "/admin/keys", query=query))
+        return [from_json(key) for key in body["keys"]]
+
+    def revoke(self, key: str) -> Revocation:
+        body = json.loads(call(self._door, "POST", "/admin/keys/revoke", body={"key": key}))
+        found = body["key"]
+        return Revocation(None if found is None else from_json(found), body["already_revoked"])
+
+
 def main(args: argparse.Namespace) -> int:
     url = args.clickhouse_url or Settings().clickhouse_url
+    path = chdb_path(url)
+    door = find(path) if path is not None else None
+    if door is not None:
+        try:
+            return _run(_ServerKeys(door), args)
+        except AdminUnreachable:
+            pass  # a door left by a server that was killed: open the store directly
+        except AdminRefused as exc:
+            print(f"runlens keys: the running server refused: {exc.message}", file=sys.stderr)
+            return 1
     try:
         store = ClickHouseStore.open(url)
     except (StorageError, RuntimeError) as exc:
         print(f"runlens keys: cannot open the store at {url}: {exc}", file=sys.stderr)
         return 1
     try:
-        if args.action == "create":
-            return _create(store, args.project, args.name)
-        if args.action == "list":
-            return _list(store, args.project)
-        return _revoke(store, args.key)
+        return _run(_StoreKeys(store), args)
     except StorageError as exc:
         print(f"runlens keys: the store failed: {exc}", file=sys.stderr)
         return 1
@@ -61,16 +121,20 @@ def main(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _create(store: ClickHouseStore, project: str, name: str) -> int:
-    if not _PROJECT.match(project):
-        print(
-            f"runlens keys: invalid project name {project!r}: use 1-64 letters, digits, "
-            "'.', '_' or '-', starting with a letter or digit",
-            file=sys.stderr,
-        )
+def _run(keys: _Keys, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        return _create(keys, args.project, args.name)
+    if args.action == "list":
+        return _list(keys, args.project)
+    return _revoke(keys, args.key)
+
+
+def _create(keys: _Keys, project: str, name: str) -> int:
+    try:
+        record, text = keys.create(project, name)
+    except InvalidProject as exc:
+        print(f"runlens keys: {exc}", file=sys.stderr)
         return 2
-    record, text = issue(project, name, time.time_ns() // 1000)
-    store.save_key(record)
     print(
         f"created key {record.key_id} for project {project!r}. It is shown only this once:\n\n"
         f"  {text}\n\n"
@@ -81,13 +145,13 @@ def _create(store: ClickHouseStore, project: str, name: str) -> int:
     return 0
 
 
-def _list(store: ClickHouseStore, project: str | None) -> int:
-    keys = store.list_keys(project)
-    if not keys:
+def _list(keys: _Keys, project: str | None) -> int:
+    found = keys.list(project)
+    if not found:
         print("no keys" + (f" for project {project!r}" if project else ""))
         return 0
     print(f"{'KEY ID':<14}{'PROJECT':<24}{'CREATED (UTC)':<22}{'STATE':<10}NAME")
-    for key in keys:
+    for key in found:
         print(
             f"{key.key_id:<14}{key.project_id:<24}{_when(key.created_at_us):<22}"
             f"{_state(key):<10}{key.name}"
@@ -95,18 +159,16 @@ def _list(store: ClickHouseStore, project: str | None) -> int:
     return 0
 
 
-def _revoke(store: ClickHouseStore, key: str) -> int:
-    parsed = parse_key(key)
-    key_id = parsed.key_id if parsed is not None else key.strip()
-    found = store.find_key(key_id)
-    if found is None:
-        print(f"runlens keys: no key with id {key_id!r}", file=sys.stderr)
+def _revoke(keys: _Keys, key: str) -> int:
+    outcome = keys.revoke(key)
+    if outcome.key is None:
+        print(f"runlens keys: no key with id {key_id_of(key)!r}", file=sys.stderr)
         return 1
-    if found.revoked:
-        print(f"key {key_id} was already revoked on {_when(found.revoked_at_us or 0)} UTC")
+    found = outcome.key
+    if outcome.already_revoked:
+        print(f"key {found.key_id} was already revoked on {_when(found.revoked_at_us or 0)} UTC")
         return 0
-    store.save_key(replace(found, revoked_at_us=time.time_ns() // 1000))
-    print(f"revoked key {key_id} of project {found.project_id!r}")
+    print(f"revoked key {found.key_id} of project {found.project_id!r}")
     return 0
 
 

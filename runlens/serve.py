@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -15,7 +16,8 @@ import grpc
 import uvicorn
 from fastapi import FastAPI
 
-from runlens.api.app import build_api_app
+from runlens import local_admin
+from runlens.api.app import AdminDoor, build_api_app
 from runlens.api.graphql.context import ApiOptions
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
@@ -30,6 +32,7 @@ from runlens.metrics import MeteredWriter, Metrics
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.redaction import Redactor
 from runlens.settings import Settings
+from runlens.storage.clickhouse.sql_door import ReadOnlySql
 from runlens.storage.clickhouse.store import ClickHouseStore, chdb_path
 from runlens.storage.contract import SpanWriter
 
@@ -75,6 +78,8 @@ class Server:
         self._pipeline: IngestPipeline | None = None
         self._grpc: grpc.Server | None = None
         self._http: HttpServers | None = None
+        self._sql: ReadOnlySql | None = None
+        self._published: tuple[str, str] | None = None  # data directory, admin token
 
     def start(self) -> Endpoints:
         s = self._settings
@@ -135,6 +140,8 @@ class Server:
             ingest, auth=auth, limits=limits, max_request_bytes=s.max_request_bytes
         )
         otlp_sock, api_sock = listen(s.host, s.otlp_http_port), listen(s.host, s.port)
+        self._sql = ReadOnlySql(s.clickhouse_url)
+        token = local_admin.new_token()
         api_app = build_api_app(
             store,
             ApiOptions(
@@ -151,9 +158,15 @@ class Server:
             control=control,
             auth=auth,
             metrics=self.metrics,
+            admin=AdminDoor(token=token, keys=store, sql=self._sql),
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()
+        data_dir = chdb_path(s.clickhouse_url)
+        if data_dir is not None:  # CLI commands reach the locked embedded store through us
+            url = local_admin.loopback_url(s.host, api_sock.getsockname()[1])
+            local_admin.publish(data_dir, local_admin.AdminDoor(url, token, os.getpid()))
+            self._published = (data_dir, token)
         return Endpoints(
             host=s.host,
             grpc_port=grpc_port,
@@ -164,12 +177,16 @@ class Server:
 
     def stop(self) -> None:
         """Stop accepting, let in-flight exports finish, store what was accepted, close."""
+        if self._published is not None:
+            local_admin.withdraw(*self._published)
         if self._grpc is not None:
             self._grpc.stop(grace=5).wait()
         if self._http is not None:
             self._http.stop()
         if self._pipeline is not None:
             self._pipeline.stop()
+        if self._sql is not None:
+            self._sql.close()
         if self._store is not None:
             self._store.close()
 

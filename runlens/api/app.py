@@ -1,14 +1,20 @@
 """The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
-over WebSocket), `/export/runs` and, with a control service, the agents' `/control` endpoints."""
+over WebSocket), `/export/runs`, with a control service the agents' `/control` endpoints, and
+with an admin door (`AdminDoor`) the local administrator's `/admin/keys` and the read-only SQL
+door `/clickhouse`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from runlens import __version__
+from runlens.api.admin import build_admin_router
 from runlens.api.auth import install_auth_errors, project_dependency
+from runlens.api.clickhouse_http import build_clickhouse_router
 from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
@@ -19,6 +25,17 @@ from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.metrics import CONTENT_TYPE, Metrics
 from runlens.storage.contract import ApiReader, StorageError
+from runlens.storage.keys import KeyStore
+from runlens.storage.sql import SqlReader
+
+
+@dataclass(frozen=True, slots=True)
+class AdminDoor:
+    """What the administrator's endpoints serve, and the token that opens them."""
+
+    token: str
+    keys: KeyStore
+    sql: SqlReader
 
 
 def build_api_app(
@@ -29,6 +46,7 @@ def build_api_app(
     control: ControlService | None = None,
     auth: Authenticator | None = None,
     metrics: Metrics | None = None,
+    admin: AdminDoor | None = None,
 ) -> FastAPI:
     """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
     mutations do, and there are no `/control` endpoints. Without an authenticator every
@@ -66,4 +84,10 @@ def build_api_app(
     app.include_router(build_export_router(reader, project, limiter))
     if control is not None:
         app.include_router(build_control_router(control, project), prefix="/control")
+    if admin is not None:
+        # Not in the OpenAPI document: a local administrator's door and ClickHouse's protocol.
+        admin_routes = build_admin_router(admin.keys, auth, admin.token)
+        app.include_router(admin_routes, prefix="/admin", include_in_schema=False)
+        sql_routes = build_clickhouse_router(admin.sql, auth, admin.token)
+        app.include_router(sql_routes, prefix="/clickhouse", include_in_schema=False)
     return app

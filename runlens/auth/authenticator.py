@@ -101,6 +101,11 @@ class Authenticator:
             raise Unauthenticated(INVALID)
         return record.project_id
 
+    def forget(self, key_id: str) -> None:
+        """Drop a cached lookup (a key revoked through this server stops working at once)."""
+        with self._lock:
+            self._cache.pop(key_id, None)
+
     def _lookup(self, key_id: str) -> ApiKeyRecord | None:
         now = self._clock()
         with self._lock:

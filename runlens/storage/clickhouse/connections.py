@@ -21,6 +21,7 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from runlens.storage.clickhouse import queries as q
+from runlens.storage.clickhouse.embedded import engine_stderr
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.queries import PROJECT_FILTER as _PROJECT_FILTER
 from runlens.storage.clickhouse.queries import Select
@@ -59,8 +60,9 @@ def chdb_path(dsn: str) -> str | None:
     return os.path.realpath(path)
 
 
-def client_factory(dsn: str) -> ClientFactory:
-    """Open a new client for `dsn` on each call (chDB paths normalised to absolute)."""
+def client_factory(dsn: str, **options: Any) -> ClientFactory:
+    """Open a new client for `dsn` on each call (chDB paths normalised to absolute), with
+    `options` of `clickhouse_connect.get_client` (`database`, `settings`)."""
     path = chdb_path(dsn)
     if path is not None:
         query = dsn.split("?", 1)[1] if "?" in dsn else ""
@@ -73,10 +75,14 @@ def client_factory(dsn: str) -> ClientFactory:
         )
 
     def connect() -> Client:
+        engine_said: list[str] = []
         try:
-            return clickhouse_connect.get_client(dsn=target)
+            if target.startswith("chdb:"):
+                with engine_stderr(engine_said):
+                    return clickhouse_connect.get_client(dsn=target, **options)
+            return clickhouse_connect.get_client(dsn=target, **options)
         except Exception as exc:
-            raise open_failure(exc, path) from exc
+            raise open_failure(exc, path, engine_said) from exc
 
     return connect
 

@@ -9,6 +9,11 @@ chDB when the store opens).
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyarrow as pa
 
@@ -34,4 +39,43 @@ def tune_embedded_process() -> None:
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-__all__ = ["CHDB_MALLOC_CONF", "tune_embedded_process"]
+_engine_started = threading.Event()
+
+
+@contextmanager
+def engine_stderr(captured: list[str]) -> Iterator[None]:
+    """Run the block (a chDB connect) with file descriptor 2 sent to a temporary file until the
+    engine has started once in this process; append what the engine wrote to `captured`.
+
+    chDB's engine prints its start failures itself on fd 2 (e.g. `Code: 76. DB::Exception:
+    Cannot lock file .../status. Another server instance in same directory is already
+    running.`) and raises a Python error whose message is empty, so a CLI would show a raw
+    engine line before its own message. Captured, the text explains the failure instead. After
+    a successful start what the engine wrote goes back to stderr, and later connects (other
+    threads' clients, when logging may be writing to fd 2) are left alone.
+    """
+    if _engine_started.is_set():
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        started = False
+        try:
+            yield
+            started = True
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode("utf-8", "replace").strip()
+            if started:
+                _engine_started.set()
+                if text:
+                    print(text, file=sys.stderr)
+            elif text:
+                captured.append(text)
+
+
+__all__ = ["CHDB_MALLOC_CONF", "engine_stderr", "tune_embedded_process"]

@@ -122,8 +122,23 @@ def chdb_path_locked(path: str) -> bool:
         os.close(fd)
 
 
-def open_failure(exc: BaseException, chdb_path: str | None) -> StorageError:
-    """Explain why a connection could not be opened (chDB's own message is empty)."""
+def engine_message(text: str) -> str:
+    """The sentence of an engine error without its code prefix, user, code name and version
+    trailer: `Code: 76. DB::Exception: Cannot lock file x. (CANNOT_OPEN_FILE)` ->
+    `Cannot lock file x.`"""
+    tail = text.strip().rsplit("DB::Exception: ", 1)[-1]
+    return _TRAILER.sub("", tail.removeprefix("default: ")).strip()
+
+
+_TRAILER = re.compile(r"(?:\s*\((?:[A-Z][A-Z0-9_]+|version [^)]*)\)\.?)+\s*$")
+
+
+def open_failure(
+    exc: BaseException, chdb_path: str | None, engine_said: list[str] | None = None
+) -> StorageError:
+    """Explain why a connection could not be opened. chDB's own exception says little
+    ("Error initializing EmbeddedServer"); the engine's lines captured on stderr
+    (`engine_said`) tell why, and are reworded here, never shown raw."""
     if chdb_path is not None:
         text = str(exc)
         if chdb_path_locked(chdb_path):
@@ -135,6 +150,10 @@ def open_failure(exc: BaseException, chdb_path: str | None) -> StorageError:
         if "already initialized with path" in text:
             return PermanentStorageError(
                 f"this process already opened another embedded ClickHouse path; chDB allows one "
-                f"data path per process, so {chdb_path} cannot be opened too ({text})"
+                f"data path per process, so {chdb_path} cannot be opened too"
             )
+        reason = "; ".join(engine_message(line) for line in engine_said or [] if line.strip())
+        return PermanentStorageError(
+            f"cannot open the embedded store at {chdb_path}: {reason or engine_message(text)}"
+        )
     return classify(exc)
