@@ -50,8 +50,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="send realistic agent runs to a running runlens")
     demo.add_argument("--endpoint", default="http://127.0.0.1:4317", help="OTLP/gRPC endpoint")
-    demo.add_argument("--runs", type=int, default=12, help="how many agent runs to send")
+    demo.add_argument(
+        "--runs", type=int, default=12,
+        help="how many finished agent runs to send, the last two a recorded run and its replay",
+    )  # fmt: skip
     demo.add_argument("--seed", type=int, default=None, help="same seed, same runs and run ids")
+    demo.add_argument(
+        "--background", type=float, default=60.0, metavar="SECONDS",
+        help="how long the live run the demo leaves behind keeps working (0: none) [60]",
+    )  # fmt: skip
+    demo.add_argument(
+        "--live", type=float, default=None, metavar="SECONDS",
+        help="only stream one live run for SECONDS, in the foreground",
+    )  # fmt: skip
+    demo.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SECONDS",
+        help="how long an export may wait for runlens to accept it [5]",
+    )  # fmt: skip
+    demo.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
 
     from runlens import export_cli
 
@@ -83,9 +99,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return keys_cli.main(args)
     if args.command == "replay":
         return replay_cli.run_replay(args)
+    if args.live is not None:
+        from runlens.sdk.demo_live import run_live
+
+        return run_live(
+            args.endpoint, args.live, seed=args.seed, timeout_s=args.timeout,
+            ready_fd=args.ready_fd,
+        )  # fmt: skip
     from runlens.sdk.demo import run_demo
 
-    return run_demo(args.endpoint, args.runs, seed=args.seed)
+    return run_demo(
+        args.endpoint, args.runs, seed=args.seed, live_s=args.background, timeout_s=args.timeout
+    )
 
 
 def _serve(overrides: dict[str, Any]) -> int:
