@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -49,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     demo = commands.add_parser("demo", help="send realistic agent runs to a running runlens")
-    demo.add_argument("--endpoint", default="http://127.0.0.1:4317", help="OTLP/gRPC endpoint")
+    demo.add_argument(
+        "--endpoint", default=_otlp_grpc_endpoint(),
+        help="OTLP/gRPC endpoint [env OTEL_EXPORTER_OTLP_ENDPOINT, default http://127.0.0.1:4317]",
+    )  # fmt: skip
     demo.add_argument(
         "--runs", type=int, default=12,
         help="how many finished agent runs to send, the last two a recorded run and its replay",
@@ -111,6 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_demo(
         args.endpoint, args.runs, seed=args.seed, live_s=args.background, timeout_s=args.timeout
     )
+
+
+def _otlp_grpc_endpoint() -> str:
+    """The endpoint the OpenTelemetry variables name when they name a gRPC one."""
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    grpc = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc") == "grpc"
+    return endpoint if endpoint and grpc else "http://127.0.0.1:4317"
 
 
 def _serve(overrides: dict[str, Any]) -> int:

@@ -9,6 +9,7 @@ first in a background process (`demo_live`) and keeps working after the command 
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -107,7 +108,8 @@ def run_demo(
         )
         return 1
     failed = sum(script.fails for script in scripts)
-    ui = f"http://{urlparse(endpoint).hostname or '127.0.0.1'}:8000"
+    host = urlparse(endpoint).hostname or "127.0.0.1"
+    ui = os.environ.get("RUNLENS_API_URL") or f"http://{host}:8000"
     lines = [
         f"sent {runs} agent runs ({exporter.sent} spans) to {where}, seed {seed}: "
         f"{runs - failed} completed, {failed} failed.",
@@ -119,7 +121,7 @@ def run_demo(
             f"live run {live[0]} keeps working for {live_s:g} s in the background (process "
             f"{live[1]}): watch it live."
         )
-    lines.append(f"Open {ui} (the API port of `runlens serve`), or GraphiQL at {ui}/graphql.")
+    lines.append(f"Open {ui} (the API port of `runlens serve`); GraphiQL is at {ui}/graphql.")
     print("\n".join(lines), file=out)
     return 0
 
