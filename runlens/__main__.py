@@ -146,6 +146,9 @@ def _serve(overrides: dict[str, Any]) -> int:
         server.stop()
         return 1
     keep_gc_out_of_requests()
+    stopping = threading.Event()  # before the banner: a Ctrl+C once it shows stops cleanly
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
     print(
         f"runlens {__version__} is running\n"
         f"  data        {endpoints.data_location}\n"
@@ -159,9 +162,6 @@ def _serve(overrides: dict[str, Any]) -> int:
         "Press Ctrl+C to stop.",
         flush=True,
     )
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
     stopping.wait()
     print("runlens: stopping (storing what was accepted)…", flush=True)
     server.stop()
