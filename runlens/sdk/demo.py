@@ -28,7 +28,7 @@ from runlens.sdk.demo_export import (
     quiet_exporter_log,
     unreachable,
 )
-from runlens.sdk.demo_live import start_background
+from runlens.sdk.demo_live import MAX_LIVE_S, start_background
 from runlens.sdk.demo_scenarios import plan_runs, recorded_support
 from runlens.sdk.demo_trace import RunTrace, SimulatedClock
 
@@ -51,7 +51,10 @@ def run_demo(
     out, err = out or sys.stdout, err or sys.stderr
     if runs < 2:
         print("runlens demo: --runs must be at least 2 (a recorded run and its replay)", file=err)
-        return 1
+        return 2
+    if not 0 <= live_s <= MAX_LIVE_S:
+        print(f"runlens demo: --background takes 0 to {MAX_LIVE_S:g} seconds", file=err)
+        return 2
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     where = urlparse(endpoint).netloc or endpoint

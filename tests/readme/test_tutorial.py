@@ -63,8 +63,10 @@ def test_1_make_run_starts_runlens_with_the_banner_shown(served: Served) -> None
 
 def test_2_the_demo_leaves_a_run_working(served: Served) -> None:
     [block] = blocks("2. Send the demo")
+    started = time.monotonic()
     done = served.run(block, timeout=180)
     assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 45  # the run left working holds no terminal output
     assert "sent 12 agent runs" in done.stdout
     live = re.search(r"live run (\w{32}) keeps working for 60 s .*\(process (\d+)\)", done.stdout)
     assert live, done.stdout
