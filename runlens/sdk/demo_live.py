@@ -59,7 +59,7 @@ def live_script(rng: random.Random, cycles: int) -> Script:
         steps += _fix(rng, module)
     steps.append(
         Reply(
-            f"All green. Fixed in {', '.join(fixed)}: total() rounded every line before "
+            f"All green. Fixed in {_listed(fixed)}: total() rounded every line before "
             "summing, which drifts by a cent on long invoices; it now rounds the total, as the "
             "spec says. No other behaviour changed."
         )
@@ -73,6 +73,11 @@ def live_script(rng: random.Random, cycles: int) -> Script:
         tuple(steps),
         ("run_tests", "read_file", "apply_patch"),
     )
+
+
+def _listed(names: list[str], most: int = 4) -> str:
+    more = f" and {len(names) - most} more modules" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
 
 
 def _fix(rng: random.Random, module: str) -> list[Reply]:
