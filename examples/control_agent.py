@@ -1,8 +1,10 @@
 """A small agent that runlens can terminate, steer and retrigger (docs/api.md, "Control").
 
-It exports its spans with the real OpenTelemetry SDK over OTLP/gRPC to a running runlens, calls
-a fake LLM (no network) and checks for commands before each LLM call, the agent's safe point.
-Start runlens (`make run`), then:
+It exports its spans with the real OpenTelemetry SDK over OTLP/gRPC to a running runlens, each
+shown as running from its start (`StartMarkerSpanProcessor`), calls a fake LLM (no network)
+whose answer streams word by word and a tool that prints, both through `SpanOutput` (OTLP log
+records of the span), and checks for commands before each LLM call, the agent's safe point.
+Start runlens (`make run`), then, with the virtualenv active (`source .venv/bin/activate`):
 
     python examples/control_agent.py --steps 30 --step-delay 1
 
@@ -19,11 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -38,6 +45,7 @@ from runlens.sdk.control import (
     RunControl,
     RunTerminated,
 )
+from runlens.sdk.output import SpanOutput
 
 MODEL = "gpt-4o-mini"
 Message = dict[str, str]
@@ -83,13 +91,21 @@ class ControlledAgent:
         self.name = name
         self.step_delay_s = step_delay_s
         self.client = ControlClient(api_url)
-        self.provider = TracerProvider(resource=Resource.create({"service.name": name}))
+        resource = Resource.create({"service.name": name})
+        self.provider = TracerProvider(resource=resource)
         exporter = OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)
         self.provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=50))
         self.provider.add_span_processor(
             StartMarkerSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True))
         )
         self.tracer = self.provider.get_tracer("runlens-control-example")
+        self.logs = LoggerProvider(resource=resource)  # streamed output: log records of a span
+        self.logs.add_log_record_processor(
+            BatchLogRecordProcessor(
+                OTLPLogExporter(endpoint=otlp_endpoint, insecure=True), schedule_delay_millis=50
+            )
+        )
+        self.output = self.logs.get_logger("runlens-control-example")
         self.retriggers = AgentControl(self.client, name)
         self.retriggers.on_retrigger(self._rerun)
         self.runs: list[RunResult] = []
@@ -118,6 +134,7 @@ class ControlledAgent:
             if started is not None:
                 started(result.run_id)
             self._loop(root, task, steps, result)
+        self.logs.force_flush()
         self.provider.force_flush()
         return result
 
@@ -135,7 +152,7 @@ class ControlledAgent:
                 self._llm_call(messages)
                 self._tool_call(step)  # the tool's result is in before the next checkpoint
                 result.steps_done = step + 1
-                time.sleep(self.step_delay_s)
+                time.sleep(self.step_delay_s / 2)
         except RunTerminated as stop:
             result.terminated = stop.reason
             root.set_attribute("example.stopped_by", stop.reason)
@@ -145,6 +162,11 @@ class ControlledAgent:
     def _llm_call(self, messages: list[Message]) -> None:
         with self.tracer.start_as_current_span(f"chat {MODEL}") as span:
             reply = fake_llm(messages)
+            words = re.findall(r"\S+\s*", reply)
+            with SpanOutput(self.output, span, "model") as streamed:  # as a model streams it
+                for word in words:
+                    streamed.write(word)
+                    time.sleep(self.step_delay_s / 2 / len(words))
             parts = [
                 {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]}
                 for m in messages
@@ -173,6 +195,8 @@ class ControlledAgent:
                     "gen_ai.tool.call.result": json.dumps({"saved": True}),
                 }
             )
+            with SpanOutput(self.output, span, "stdout") as stdout:  # what the tool prints
+                stdout.write(f"note {step} saved\n")
 
     def _rerun(self, retrigger: Retrigger) -> str:
         task = task_of(retrigger.input)
@@ -187,13 +211,20 @@ class ControlledAgent:
         return handled
 
     def close(self) -> None:
+        self.logs.shutdown()
         self.provider.shutdown()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api", default="http://127.0.0.1:8000", help="runlens API URL")
-    parser.add_argument("--otlp", default="127.0.0.1:4317", help="runlens OTLP/gRPC host:port")
+    parser.add_argument(
+        "--api", default=os.environ.get("RUNLENS_API_URL", "http://127.0.0.1:8000"),
+        help="runlens API URL [env RUNLENS_API_URL]",
+    )  # fmt: skip
+    parser.add_argument(
+        "--otlp", default=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "127.0.0.1:4317"),
+        help="runlens OTLP/gRPC endpoint [env OTEL_EXPORTER_OTLP_ENDPOINT]",
+    )  # fmt: skip
     parser.add_argument("--task", default="summarize the open tickets")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--step-delay", type=float, default=1.0, help="seconds between steps")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -50,9 +51,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     demo = commands.add_parser("demo", help="send realistic agent runs to a running runlens")
-    demo.add_argument("--endpoint", default="http://127.0.0.1:4317", help="OTLP/gRPC endpoint")
-    demo.add_argument("--runs", type=int, default=12, help="how many agent runs to send")
+    demo.add_argument(
+        "--endpoint", default=_otlp_grpc_endpoint(),
+        help="OTLP/gRPC endpoint [env OTEL_EXPORTER_OTLP_ENDPOINT, default http://127.0.0.1:4317]",
+    )  # fmt: skip
+    demo.add_argument(
+        "--runs", type=int, default=12,
+        help="how many finished agent runs to send, the last two a recorded run and its replay",
+    )  # fmt: skip
     demo.add_argument("--seed", type=int, default=None, help="same seed, same runs and run ids")
+    demo.add_argument(
+        "--background", type=float, default=60.0, metavar="SECONDS",
+        help="how long the live run the demo leaves behind keeps working (0: none) [60]",
+    )  # fmt: skip
+    demo.add_argument(
+        "--live", type=float, default=None, metavar="SECONDS",
+        help="only stream one live run for SECONDS, in the foreground",
+    )  # fmt: skip
+    demo.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SECONDS",
+        help="how long an export may wait for runlens to accept it [5]",
+    )  # fmt: skip
+    demo.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
 
     from runlens import export_cli
 
@@ -91,9 +111,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sql_cli.main(args)
     if args.command == "replay":
         return replay_cli.run_replay(args)
+    if args.live is not None:
+        from runlens.sdk.demo_live import run_live
+
+        return run_live(
+            args.endpoint, args.live, seed=args.seed, timeout_s=args.timeout,
+            ready_fd=args.ready_fd,
+        )  # fmt: skip
     from runlens.sdk.demo import run_demo
 
-    return run_demo(args.endpoint, args.runs, seed=args.seed)
+    return run_demo(
+        args.endpoint, args.runs, seed=args.seed, live_s=args.background, timeout_s=args.timeout
+    )
+
+
+def _otlp_grpc_endpoint() -> str:
+    """The endpoint the OpenTelemetry variables name when they name a gRPC one."""
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    grpc = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc") == "grpc"
+    return endpoint if endpoint and grpc else "http://127.0.0.1:4317"
 
 
 def _serve(overrides: dict[str, Any]) -> int:
@@ -119,6 +155,9 @@ def _serve(overrides: dict[str, Any]) -> int:
         server.stop()
         return 1
     keep_gc_out_of_requests()
+    stopping = threading.Event()  # before the banner: a Ctrl+C once it shows stops cleanly
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
     print(
         f"runlens {__version__} is running\n"
         f"  data        {endpoints.data_location}\n"
@@ -133,9 +172,6 @@ def _serve(overrides: dict[str, Any]) -> int:
         "Press Ctrl+C to stop.",
         flush=True,
     )
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
     stopping.wait()
     print("runlens: stopping (storing what was accepted)…", flush=True)
     server.stop()

@@ -1,35 +1,37 @@
 """`runlens demo`: send realistic agent runs to a running runlens through the OpenTelemetry SDK.
 
 The runs go out as any instrumented agent's would: a `TracerProvider` with a `BatchSpanProcessor`
-and the OTLP/gRPC exporter, spans in the OTel GenAI conventions. Past runs are placed over the
-last hours with realistic durations; the last run is played live for a few seconds and is made
-visible at once by a start marker (its root span exported early with `runlens.span.state`).
+and the OTLP/gRPC exporter, spans in the OTel GenAI conventions. Finished runs are placed over
+the last hours with realistic durations; the last two are a recorded run and a replay of it, so
+`compareRuns`, `simulateReplay` and `determinismReport` have something to show. A live run starts
+first in a background process (`demo_live`) and keeps working after the command has returned.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import random
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import TextIO
 from urllib.parse import urlparse
 
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from runlens import __version__
-from runlens.sdk.demo_scenarios import plan_runs
-from runlens.sdk.demo_trace import RunTrace, SimulatedClock, WallClock
-from runlens.sdk.markers import start_marker
+from runlens.sdk.demo_export import (
+    RESOURCE,
+    CheckedExporter,
+    SeededIds,
+    quiet_exporter_log,
+    unreachable,
+)
+from runlens.sdk.demo_live import MAX_LIVE_S, start_background
+from runlens.sdk.demo_scenarios import plan_runs, recorded_support
+from runlens.sdk.demo_trace import RunTrace, SimulatedClock
 
-_LIVE_SCALE = 0.8  # a live run lasts ~80% of its simulated duration: a few seconds
 _MINUTE_NS = 60 * 1_000_000_000
 
 
@@ -38,110 +40,93 @@ def run_demo(
     runs: int,
     *,
     seed: int | None = None,
+    live_s: float = 60.0,
     timeout_s: float = 5.0,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Send `runs` agent runs to the OTLP/gRPC `endpoint`; 0 when all were accepted, else 1."""
+    """Send `runs` finished agent runs to the OTLP/gRPC `endpoint` (the last two a recorded run
+    and its replay) and, unless `live_s` is 0, leave a run working for `live_s` seconds in the
+    background; 0 when all were accepted, else 1."""
     out, err = out or sys.stdout, err or sys.stderr
-    if runs < 1:
-        print("runlens demo: --runs must be at least 1", file=err)
-        return 1
+    if runs < 2:
+        print("runlens demo: --runs must be at least 2 (a recorded run and its replay)", file=err)
+        return 2
+    if not 0 <= live_s <= MAX_LIVE_S:
+        print(f"runlens demo: --background takes 0 to {MAX_LIVE_S:g} seconds", file=err)
+        return 2
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
+    where = urlparse(endpoint).netloc or endpoint
+    live = start_background(endpoint, live_s, seed, timeout_s) if live_s > 0 else None
+    if live_s > 0 and live is None:
+        print(unreachable(where, timeout_s), file=err)
+        return 1
     rng = random.Random(seed)
-    scripts = plan_runs(rng, runs)
-    exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=timeout_s)
-    checked = _CheckedExporter(exporter)
+    scripts = plan_runs(rng, runs - 2)
+    exporter = CheckedExporter(
+        OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=timeout_s)
+    )
     provider = TracerProvider(
-        resource=Resource.create({"service.name": "runlens-demo", "service.version": __version__}),
-        id_generator=_SeededIds(random.Random(f"{seed}:ids")),
+        resource=RESOURCE, id_generator=SeededIds(random.Random(f"{seed}:ids"))
     )
     provider.add_span_processor(
         BatchSpanProcessor(
-            checked, schedule_delay_millis=250, export_timeout_millis=timeout_s * 1e3
+            exporter, schedule_delay_millis=250, export_timeout_millis=timeout_s * 1e3
         )
     )
     tracer = provider.get_tracer("runlens.sdk.demo", __version__)
-    progress = _Progress(err, len(scripts))
-    where = urlparse(endpoint).netloc or endpoint
-    with _quiet_exporter_log():
-        # The live run starts first: its start marker doubles as the check that runlens listens.
-        live = RunTrace(tracer, scripts[-1], WallClock(_LIVE_SCALE), rng, progress.span)
-        if exporter.export([start_marker(live.readable_root())]) != SpanExportResult.SUCCESS:
-            provider.shutdown()
-            print(_unreachable(where, timeout_s), file=err)
-            return 1
-        # Past runs start every ~6 minutes, each within 3 minutes of its slot, ending before now.
-        first = time.time_ns() - (len(scripts) * 6 + 10) * _MINUTE_NS
-        for number, script in enumerate(scripts[:-1]):
+    progress = _Progress(err, runs)
+    now = time.time_ns()
+    with quiet_exporter_log():
+        # Runs start every ~6 minutes, each within 3 minutes of its slot, ending before now.
+        first = now - (len(scripts) * 6 + 20) * _MINUTE_NS
+        for number, script in enumerate(scripts):
             start = first + int((number * 6 + rng.uniform(0, 3)) * _MINUTE_NS)
             RunTrace(tracer, script, SimulatedClock(start), rng, progress.span).play()
             progress.run()
-        progress.note(f"live run {live.run_id} is running")
-        live.play()
+        original, replay = recorded_support(rng)
+        state = rng.getstate()  # the replay draws what the recording drew: same calls, same ids
+        recorded = RunTrace(
+            tracer, original, SimulatedClock(now - 12 * _MINUTE_NS), rng, progress.span
+        )
+        recorded.play()
+        progress.run()
+        again = random.Random()
+        again.setstate(state)
+        replayed = RunTrace(
+            tracer, replay, SimulatedClock(now - 6 * _MINUTE_NS), again, progress.span,
+            replay_of=recorded.run_id,
+        )  # fmt: skip
+        replayed.play()
         progress.run()
         provider.force_flush(int(timeout_s * 4e3))
         provider.shutdown()
     progress.done()
-    if checked.failed:
+    if exporter.failed:
         print(
-            f"runlens demo: {checked.failed} of {checked.failed + checked.sent} spans were not "
-            f"accepted by {where}.\n{_unreachable(where, timeout_s)}",
+            f"runlens demo: {exporter.failed} of {exporter.failed + exporter.sent} spans were not "
+            f"accepted by {where}.\n{unreachable(where, timeout_s)}",
             file=err,
         )
         return 1
     failed = sum(script.fails for script in scripts)
-    print(
-        f"sent {len(scripts)} agent runs ({checked.sent} spans) to {where}, seed {seed}: "
-        f"{len(scripts) - failed} completed, {failed} failed. "
-        f"Look at them in GraphiQL at http://{urlparse(endpoint).hostname or '127.0.0.1'}:8000"
-        "/graphql (the API port of `runlens serve`) or in SQL: "
-        "SELECT * FROM runlens.run_summaries FINAL",
-        file=out,
-    )
+    host = urlparse(endpoint).hostname or "127.0.0.1"
+    ui = os.environ.get("RUNLENS_API_URL") or f"http://{host}:8000"
+    lines = [
+        f"sent {runs} agent runs ({exporter.sent} spans) to {where}, seed {seed}: "
+        f"{runs - failed} completed, {failed} failed.",
+        f"recorded run {recorded.run_id} and its replay {replayed.run_id}: compare them "
+        "(compareRuns) and read the determinism report of the recorded run.",
+    ]
+    if live is not None:
+        lines.append(
+            f"live run {live[0]} keeps working for {live_s:g} s in the background (process "
+            f"{live[1]}): watch it live."
+        )
+    lines.append(f"Open {ui} (the API port of `runlens serve`); GraphiQL is at {ui}/graphql.")
+    print("\n".join(lines), file=out)
     return 0
-
-
-class _CheckedExporter(SpanExporter):
-    """Pass spans on and count what the receiver accepted, which a `BatchSpanProcessor` hides."""
-
-    def __init__(self, exporter: SpanExporter) -> None:
-        self._exporter = exporter
-        self._lock = threading.Lock()
-        self.sent = 0
-        self.failed = 0
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        result = self._exporter.export(spans)
-        with self._lock:
-            if result == SpanExportResult.SUCCESS:
-                self.sent += len(spans)
-            else:
-                self.failed += len(spans)
-        return result
-
-    def shutdown(self) -> None:
-        self._exporter.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self._exporter.force_flush(timeout_millis)
-
-
-class _SeededIds(IdGenerator):
-    """Trace and span ids from a seeded generator, so a seed reproduces the same run ids."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-        self._lock = threading.Lock()
-
-    def generate_span_id(self) -> int:
-        with self._lock:
-            return self._rng.getrandbits(64) or 1
-
-    def generate_trace_id(self) -> int:
-        with self._lock:
-            return self._rng.getrandbits(128) or 1
 
 
 class _Progress:
@@ -150,19 +135,14 @@ class _Progress:
     def __init__(self, stream: TextIO, runs: int) -> None:
         self._stream, self._runs = stream, runs
         self._done = self._spans = 0
-        self._note = ""
         self._tty = stream.isatty()
 
-    def span(self) -> None:
+    def span(self, name: str) -> None:
         self._spans += 1
         self._draw()
 
     def run(self) -> None:
         self._done += 1
-        self._draw()
-
-    def note(self, text: str) -> None:
-        self._note = text
         self._draw()
 
     def done(self) -> None:
@@ -175,26 +155,6 @@ class _Progress:
             return
         filled = round(24 * self._done / self._runs)
         bar = "#" * filled + "-" * (24 - filled)
-        note = f"  {self._note}" if self._note and self._done < self._runs else ""
-        line = f"\rsending [{bar}] {self._done}/{self._runs} runs, {self._spans} spans{note}"
-        self._stream.write(line.ljust(100))
+        line = f"\rsending [{bar}] {self._done}/{self._runs} runs, {self._spans} spans"
+        self._stream.write(line.ljust(80))
         self._stream.flush()
-
-
-def _unreachable(where: str, timeout_s: float) -> str:
-    return (
-        f"runlens demo: no runlens answered on {where} within {timeout_s:g} s. Start one with "
-        "`runlens serve` (OTLP/gRPC listens on 127.0.0.1:4317) or pass --endpoint."
-    )
-
-
-@contextmanager
-def _quiet_exporter_log() -> Iterator[None]:
-    """The exporter logs each retry; the demo reports failures itself, once."""
-    logger = logging.getLogger("opentelemetry.exporter.otlp.proto.grpc.exporter")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)

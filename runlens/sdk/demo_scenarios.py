@@ -3,14 +3,15 @@ what the model answers, which tools run and how they end.
 
 Everything is drawn from one seeded `random.Random`, so a seed always gives the same runs.
 `plan_runs` puts the interesting cases first (a summarization, a failing tool, a failed run, an
-unpriced model, a reasoning model) and keeps one run for last: the one sent live.
+unpriced model, a reasoning model); `recorded_support` is a run and a replay of it.
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -35,13 +36,19 @@ ACME_7B = Model("acme-support-7b", "acme-support-7b", "vllm", "llm.internal")
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A tool the model asks for; `error` = (error type, message) when the tool raises."""
+    """A tool the model asks for; `error` = (error type, message) when the tool raises.
+
+    `policy` is the replay policy the agent declared for it (`auto`, `never`; empty: not a
+    replayable action); `stdout` the lines it prints while it runs.
+    """
 
     name: str
     arguments: dict[str, Any]
     result: Any
     seconds: float
     error: tuple[str, str] | None = None
+    policy: str = ""
+    stdout: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +99,7 @@ def _ask(name: str, arguments: dict[str, Any], result: Any, seconds: float) -> R
     return Reply(calls=(ToolCall(name, arguments, result, seconds),))
 
 
-def _support(rng: random.Random) -> Script:
+def _support(rng: random.Random, note: dict[str, str] | None = None) -> Script:
     order = f"A-{rng.randrange(10_000, 99_999)}"
     city = rng.choice(["Lyon", "Leeds", "Porto", "Graz", "Utrecht"])
     days = rng.randint(2, 6)
@@ -104,17 +111,27 @@ def _support(rng: random.Random) -> Script:
         f"for an address check. It should reach you within {days} days. I've added a note so "
         "the courier calls ahead. Anything else I can help with?"
     )
+    policy = "auto" if note else ""
+    shipment = rng.uniform(0.4, 1.2)
+    steps = [
+        Reply(calls=(ToolCall("lookup_order", {"order_id": order}, found, 0.12, policy=policy),)),
+        Reply(
+            calls=(ToolCall("get_shipment", {"tracking": tracking}, scan, shipment, policy=policy),)
+        ),
+    ]
+    if note:
+        text = "The courier should call ahead before delivering."
+        arguments = {"order_id": order, "text": text}
+        steps.append(
+            Reply(calls=(ToolCall("add_case_note", arguments, note, 0.3, policy="never"),))
+        )
     return Script(
         "support_agent",
         GPT_4O_MINI,
         _SUPPORT_PROMPT,
         f"Hi, my order {order} was supposed to arrive last week and it still hasn't. What's up?",
-        (
-            _ask("lookup_order", {"order_id": order}, found, 0.12),
-            _ask("get_shipment", {"tracking": tracking}, scan, rng.uniform(0.4, 1.2)),
-            Reply(answer),
-        ),
-        ("lookup_order", "get_shipment"),
+        (*steps, Reply(answer)),
+        ("lookup_order", "get_shipment", *(("add_case_note",) if note else ())),
     )
 
 
@@ -262,15 +279,39 @@ _MORE: tuple[Callable[[random.Random], Script], ...] = (
 
 
 def plan_runs(rng: random.Random, runs: int) -> list[Script]:
-    """`runs` scripts: the special cases first, random completed ones, a support run last."""
-    count = max(runs - 1, 0)
-    picks = list(_FIRST[:count]) + [rng.choice(_MORE) for _ in range(count - len(_FIRST))]
-    return [make(rng) for make in picks] + ([_support(rng)] if runs > 0 else [])
+    """`runs` scripts: the special cases first, then random completed ones."""
+    picks = list(_FIRST[:runs]) + [rng.choice(_MORE) for _ in range(runs - len(_FIRST))]
+    return [make(rng) for make in picks]
+
+
+def recorded_support(rng: random.Random) -> tuple[Script, Script]:
+    """A support run whose tools are replayable actions, and a replay of it. Its
+    `add_case_note` is never replayed (it writes) and answers with a new note id and time, so
+    the replay differs from there: that tool's output, then the input of the last model call."""
+    original = _support(rng, note=_note(rng))
+    again = _note(rng)
+    steps = tuple(
+        replace(step, calls=tuple(
+            replace(call, result=again) if call.name == "add_case_note" else call
+            for call in step.calls
+        )) if isinstance(step, Reply) else step
+        for step in original.steps
+    )  # fmt: skip
+    return original, replace(original, steps=steps)
+
+
+def _note(rng: random.Random) -> dict[str, str]:
+    day, minute = rng.randint(1, 28), rng.randrange(24 * 60)
+    return {
+        "note_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "created_at": f"2025-06-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:00Z",
+    }
 
 
 TOOL_DESCRIPTIONS = {
     "lookup_order": "Look up an order by id.",
     "get_shipment": "Carrier tracking details for an order.",
+    "add_case_note": "Add a note to the customer's case (a write: never replayed).",
     "web_search": "Search the web; returns titles and URLs.",
     "fetch_page": "Fetch a web page as plain text.",
     "read_file": "Read a file from the repository.",

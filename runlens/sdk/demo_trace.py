@@ -3,7 +3,11 @@ model call with the growing conversation, an `execute_tool` span per requested t
 call id), and a `compact_context` span when the agent summarizes its history.
 
 Spans carry explicit timestamps from a `Clock`: a simulated one places past runs instantly, the
-wall clock plays a run live.
+wall clock plays a run live. Given a logger, a live run streams what its model calls answer and
+what its tools print (`SpanOutput`) while the spans run. Given `replay_of`, the run is traced as
+`runlens.sdk.replay` records a replay of that run: its calls are served from the recording
+(`runlens.action.outcome = replayed`, no token usage) until a never-replayed action has run,
+and run live from there.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from opentelemetry import trace
+from opentelemetry._logs import Logger
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from runlens.analysis.replay.simulate import REPLAY_POLICY
 from runlens.sdk.demo_scenarios import (
     TOOL_DESCRIPTIONS,
     Compaction,
@@ -30,6 +37,8 @@ from runlens.sdk.demo_scenarios import (
     Script,
     ToolCall,
 )
+from runlens.sdk.output import SpanOutput, Stream
+from runlens.semconv import keys
 
 Message = dict[str, Any]
 
@@ -74,19 +83,24 @@ class RunTrace:
         script: Script,
         clock: Clock,
         rng: random.Random,
-        on_span: Callable[[], None] = lambda: None,
+        on_span: Callable[[str], None] = lambda name: None,
+        *,
+        output: Logger | None = None,
+        replay_of: str = "",
     ) -> None:
         self._tracer, self._script, self._clock, self._rng = tracer, script, clock, rng
         self._on_span = on_span
+        self._output = output
+        self._replay_of = replay_of
+        self._serving = bool(replay_of)  # until a never-replayed action has run
         self._history: list[Message] = [_message("user", _text(script.user))]
         self._compacted = False
         self._prev_input = 0
         self._conversation = "conv_" + _token(rng, 24)
-        self.root = tracer.start_span(
+        self.root = self._start(
             f"invoke_agent {script.agent}",
-            kind=SpanKind.INTERNAL,
-            start_time=clock.now_ns(),
-            attributes={
+            None,
+            {
                 "gen_ai.operation.name": "invoke_agent",
                 "gen_ai.agent.name": script.agent,
                 "gen_ai.provider.name": script.model.provider,
@@ -126,12 +140,8 @@ class RunTrace:
         """Trace one model call; returns the ids of the tool calls it requested."""
         model = self._script.model
         messages = [*self._history, _SUMMARIZE] if summarizing else self._history
-        span = self._tracer.start_span(
-            f"chat {model.request}",
-            context=parent,
-            kind=SpanKind.CLIENT,
-            start_time=self._clock.now_ns(),
-            attributes=self._request_attributes(messages),
+        span = self._start(
+            f"chat {model.request}", parent, self._request_attributes(messages), SpanKind.CLIENT
         )
         call_ids = [self._call_id() for _ in reply.calls]
         parts: list[dict[str, Any]] = [_text(reply.text)] if reply.text else []
@@ -146,7 +156,8 @@ class RunTrace:
         # The repeated prefix (system prompt, earlier turns) is served from the provider's cache.
         cached = (self._prev_input // 128) * 128 if self._prev_input >= 512 else 0
         self._prev_input = input_tokens
-        self._clock.wait(0.35 + output_tokens * 0.012 + self._rng.uniform(0.0, 0.6))
+        seconds = 0.35 + output_tokens * 0.012 + self._rng.uniform(0.0, 0.6)
+        self._pace(span, "model", re.findall(r"\S+\s*", reply.text), seconds)
         usage: dict[str, int] = {
             "gen_ai.usage.input_tokens": input_tokens,
             "gen_ai.usage.output_tokens": output_tokens,
@@ -155,6 +166,9 @@ class RunTrace:
             usage["gen_ai.usage.cache_read.input_tokens"] = min(cached, input_tokens)
         if reply.reasoning_tokens:
             usage["gen_ai.usage.reasoning.output_tokens"] = reply.reasoning_tokens
+        if self._serving:
+            usage = {}  # served from the recording: no model request, nothing spent
+            span.set_attribute(keys.RUNLENS_ACTION_OUTCOME, "replayed")
         span.set_attributes(
             {
                 "gen_ai.response.model": model.response,
@@ -196,21 +210,23 @@ class RunTrace:
         return attributes
 
     def _tool(self, call_id: str, call: ToolCall, parent: Context) -> None:
-        span = self._tracer.start_span(
-            f"execute_tool {call.name}",
-            context=parent,
-            kind=SpanKind.INTERNAL,
-            start_time=self._clock.now_ns(),
-            attributes={
-                "gen_ai.operation.name": "execute_tool",
-                "gen_ai.tool.name": call.name,
-                "gen_ai.tool.type": "function",
-                "gen_ai.tool.description": TOOL_DESCRIPTIONS[call.name],
-                "gen_ai.tool.call.id": call_id,
-                "gen_ai.tool.call.arguments": _json(call.arguments),
-            },
-        )
-        self._clock.wait(call.seconds * self._rng.uniform(0.8, 1.25))
+        attributes = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": call.name,
+            "gen_ai.tool.type": "function",
+            "gen_ai.tool.description": TOOL_DESCRIPTIONS[call.name],
+            "gen_ai.tool.call.id": call_id,
+            "gen_ai.tool.call.arguments": _json(call.arguments),
+        }
+        if call.policy:
+            attributes[REPLAY_POLICY] = call.policy
+        span = self._start(f"execute_tool {call.name}", parent, attributes)
+        seconds = call.seconds * self._rng.uniform(0.8, 1.25)
+        if call.policy == "never":
+            self._serving = False  # it runs again: what follows may differ from the recording
+        elif self._serving:
+            span.set_attribute(keys.RUNLENS_ACTION_OUTCOME, "replayed")
+        self._pace(span, "stdout", call.stdout, seconds)
         if call.error is None:
             span.set_attribute("gen_ai.tool.call.result", _json(call.result))
             response: Any = call.result
@@ -224,11 +240,10 @@ class RunTrace:
     def _compact(self, step: Compaction, parent: Context) -> None:
         before = list(self._history)
         tokens_before = _tokens(self._script.system, before, self._script.tools)
-        span = self._tracer.start_span(
+        span = self._start(
             "compact_context",
-            context=parent,
-            start_time=self._clock.now_ns(),
-            attributes={
+            parent,
+            {
                 "gen_ai.operation.name": "compact_context",
                 "gen_ai.conversation.id": self._conversation,
                 "runlens.compaction.strategy": "summarize",
@@ -252,12 +267,11 @@ class RunTrace:
         self._end(span)
 
     def _chat_fails(self, failure: ModelFailure, parent: Context) -> None:
-        span = self._tracer.start_span(
+        span = self._start(
             f"chat {self._script.model.request}",
-            context=parent,
-            kind=SpanKind.CLIENT,
-            start_time=self._clock.now_ns(),
-            attributes=self._request_attributes(self._history),
+            parent,
+            self._request_attributes(self._history),
+            SpanKind.CLIENT,
         )
         self._clock.wait(self._rng.uniform(0.2, 0.5))
         self._end(span, error=failure)
@@ -273,7 +287,34 @@ class RunTrace:
                 timestamp=now,
             )
         span.end(end_time=now)
-        self._on_span()
+        self._on_span(span.name if isinstance(span, ReadableSpan) else "")
+
+    def _start(
+        self,
+        name: str,
+        parent: Context | None,
+        attributes: dict[str, Any],
+        kind: SpanKind = SpanKind.INTERNAL,
+    ) -> trace.Span:
+        if self._replay_of:
+            attributes[keys.RUNLENS_REPLAY_OF] = self._replay_of
+        return self._tracer.start_span(
+            name, context=parent, kind=kind, start_time=self._clock.now_ns(), attributes=attributes
+        )
+
+    def _pace(
+        self, span: trace.Span, stream: Stream, chunks: Sequence[str], seconds: float
+    ) -> None:
+        """Let `seconds` pass on the clock; a live run streams `chunks` meanwhile, evenly."""
+        if self._output is None or not chunks:
+            self._clock.wait(seconds)
+            return
+        step = seconds / (len(chunks) + 1)
+        self._clock.wait(step)
+        with SpanOutput(self._output, span, stream) as out:
+            for chunk in chunks:
+                out.write(chunk)
+                self._clock.wait(step)
 
     def _call_id(self) -> str:
         if self._script.model.provider == "anthropic":
