@@ -22,6 +22,7 @@ class Library:
     reported: Reported = ALL
     streamed: Reported = ALL  # what a streamed call passes on
     streamed_model: str = SNAPSHOT  # the model a streamed call names
+    streamed_output: bool = True  # False: a streamed call's output never reaches runlens
 
 
 PYDANTIC_AI = Library("pydantic-ai", "pydantic_ai_agent.py", protocol="http/protobuf")
@@ -34,6 +35,14 @@ OPENLLMETRY = Library(
     protocol="http/protobuf",
     env={"TRACELOOP_TRACE_CONTENT": "true"},
     streamed=NO_REASONING,
+)
+OPENLLMETRY_EVENTS = Library(
+    "openllmetry-events",
+    "openllmetry_agent.py",
+    ("--events",),
+    env={"TRACELOOP_TRACE_CONTENT": "true"},
+    streamed=NO_REASONING,
+    streamed_output=False,  # its streamed `gen_ai.choice` record carries no trace or span id
 )
 OPENAI_V2_SPAN = Library(
     "openai-v2-span",
@@ -60,6 +69,7 @@ LIBRARIES = [
     OPENINFERENCE_OPENAI,
     OPENAI_AGENTS,
     OPENLLMETRY,
+    OPENLLMETRY_EVENTS,
     OPENAI_V2_SPAN,
     OPENAI_V2_EVENT,
     LANGCHAIN,

@@ -120,6 +120,9 @@ def test_tool_call_links_to_its_execution(
     _, events = detail(gql, played(library)[scenario])
     [tool] = [e for e in events if e["kind"] == "TOOL_EXECUTION"]
     asking, answering = llm_calls(events)
+    if scenario == "stream" and not library.streamed_output:
+        assert asking["toolCalls"] == []  # the library's gap: nothing to link
+        return
     [call] = asking["toolCalls"]
     assert call["id"].startswith("call_fake") and call["name"] == "get_weather"
     assert call["execution"] == {"kind": "TOOL_EXECUTION", "name": tool["name"]}
@@ -137,7 +140,10 @@ STREAMED_EMPTY_TEXT_PART = {
 @pytest.mark.parametrize(("library", "scenario"), cases(known=STREAMED_EMPTY_TEXT_PART))
 def test_response_text(library: Library, scenario: str, played: Played, gql: GraphQL) -> None:
     _, events = detail(gql, played(library)[scenario])
-    assert [e["response"] for e in llm_calls(events)] == [TOOL_REQUEST, ANSWER]
+    expected = [TOOL_REQUEST, ANSWER]
+    if scenario == "stream" and not library.streamed_output:
+        expected = [None, None]  # the library's gap
+    assert [e["response"] for e in llm_calls(events)] == expected
 
 
 @pytest.mark.parametrize(("library", "scenario"), cases(known=STREAMED_EMPTY_TEXT_PART))
@@ -149,9 +155,12 @@ def test_context_marks_only_what_is_new(
         [(c["node"]["kind"], c["node"]["isNew"]) for c in e["context"]["edges"]]
         for e in llm_calls(events)
     )
+    # Without the first call's output, its tool call is new to the second call's context.
+    known_output = scenario != "stream" or library.streamed_output
     assert asking == [("system_prompt", True), ("message", True)]
     assert answering == [
-        ("system_prompt", False), ("message", False), ("tool_call", False), ("tool_result", True),
+        ("system_prompt", False), ("message", False), ("tool_call", not known_output),
+        ("tool_result", True),
     ]  # fmt: skip
 
 

@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from opentelemetry import trace
+from opentelemetry._logs import set_logger_provider
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
@@ -42,6 +45,14 @@ class Harness:
         self.provider.add_span_processor(SimpleSpanProcessor(self._seen))
         trace.set_tracer_provider(self.provider)
         self.runs: dict[str, dict[str, str | int]] = {}
+        self.logs: LoggerProvider | None = None
+
+    def logger_provider(self) -> LoggerProvider:
+        """For content sent as log records (events): OTLP logs beside the spans, set as global."""
+        self.logs = LoggerProvider(resource=self.provider.resource)
+        self.logs.add_log_record_processor(BatchLogRecordProcessor(log_exporter()))
+        set_logger_provider(self.logs)
+        return self.logs
 
     @contextmanager
     def scenario(self, name: str) -> Iterator[None]:
@@ -61,6 +72,8 @@ class Harness:
 
     def finish(self) -> None:
         self.provider.shutdown()  # exports what is buffered
+        if self.logs is not None:
+            self.logs.shutdown()
         print(json.dumps(self.runs), flush=True)
 
 
@@ -74,3 +87,15 @@ def span_exporter() -> SpanExporter:
     )
 
     return HTTPSpanExporter()
+
+
+def log_exporter() -> LogRecordExporter:
+    if os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+        return OTLPLogExporter()
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
+        OTLPLogExporter as HTTPLogExporter,
+    )
+
+    return HTTPLogExporter()

@@ -8,13 +8,9 @@ gen_ai_latest_experimental with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTE
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
-from opentelemetry._logs import set_logger_provider
 from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
 from tests.e2e.agents.chat_loop import AGENT, Dialect, play
 from tests.e2e.agents.harness import Harness
@@ -38,23 +34,9 @@ DIALECT = Dialect(
 )
 
 
-def log_exporter() -> Any:
-    if os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc") == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-
-        return OTLPLogExporter()
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-        OTLPLogExporter as HTTPLogExporter,
-    )
-
-    return HTTPLogExporter()
-
-
 if __name__ == "__main__":
     harness = Harness("openai-v2-e2e")
-    logs = LoggerProvider(resource=harness.provider.resource)
-    logs.add_log_record_processor(BatchLogRecordProcessor(log_exporter()))
-    set_logger_provider(logs)
-    OpenAIInstrumentor().instrument(tracer_provider=harness.provider, logger_provider=logs)
+    OpenAIInstrumentor().instrument(
+        tracer_provider=harness.provider, logger_provider=harness.logger_provider()
+    )
     play(harness, DIALECT)
-    logs.shutdown()

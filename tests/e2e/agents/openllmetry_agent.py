@@ -1,10 +1,12 @@
 """opentelemetry-instrumentation-openai (OpenLLMetry / Traceloop) tracing the model calls; the
 agent and tool spans carry the `traceloop.*` attributes the Traceloop SDK's `@agent` and `@tool`
-decorators give them. Prompts are captured unless TRACELOOP_TRACE_CONTENT=false."""
+decorators give them. Prompts are captured unless TRACELOOP_TRACE_CONTENT=false: as span
+attributes, or with `--events` (`use_attributes=False`) as log records."""
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from opentelemetry.instrumentation.openai import OpenAIInstrumentor
@@ -33,5 +35,10 @@ DIALECT = Dialect(
 
 if __name__ == "__main__":
     harness = Harness("openllmetry-e2e")
-    OpenAIInstrumentor().instrument(tracer_provider=harness.provider)
+    if "--events" in sys.argv:
+        OpenAIInstrumentor(use_attributes=False).instrument(
+            tracer_provider=harness.provider, logger_provider=harness.logger_provider()
+        )
+    else:
+        OpenAIInstrumentor().instrument(tracer_provider=harness.provider)
     play(harness, DIALECT)
