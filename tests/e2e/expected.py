@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from examples.fake_openai_server import ANSWER_USAGE, TOOL_CALL_USAGE, Usage
 
-MODEL = "gpt-4o-mini"
 SNAPSHOT = "gpt-4o-mini-2024-07-18"  # what the fake server answers with, as OpenAI does
 PRICE = {"input": 0.15, "cached_input": 0.075, "output": 0.6}  # gpt-4o-mini
 TOOL_REQUEST = 'get_weather({"city": "Paris"})'  # how runlens writes a requested tool call

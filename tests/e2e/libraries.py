@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.e2e.expected import ALL, MODEL, NO_CACHE_NOR_REASONING, NO_REASONING, SNAPSHOT, Reported
+from tests.e2e.expected import ALL, NO_CACHE_NOR_REASONING, NO_REASONING, Reported
 
 OPENAI_V2_LATEST = {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}
 
@@ -21,7 +21,6 @@ class Library:
     env: dict[str, str] = field(default_factory=dict)
     reported: Reported = ALL
     streamed: Reported = ALL  # what a streamed call passes on
-    streamed_model: str = SNAPSHOT  # the model a streamed call names
     streamed_output: bool = True  # False: a streamed call's output never reaches runlens
 
 
@@ -62,7 +61,7 @@ OPENAI_V2_EVENT = Library(
     reported=NO_CACHE_NOR_REASONING,
     streamed=NO_CACHE_NOR_REASONING,
 )
-LANGCHAIN = Library("langchain", "langchain_agent.py", streamed_model=MODEL)
+LANGCHAIN = Library("langchain", "langchain_agent.py")
 
 LIBRARIES = [
     PYDANTIC_AI,

@@ -89,9 +89,8 @@ def test_agent_name(library: Library, played: Played, gql: GraphQL) -> None:
 @pytest.mark.parametrize(("library", "scenario"), cases())
 def test_model(library: Library, scenario: str, played: Played, gql: GraphQL) -> None:
     run, events = detail(gql, played(library)[scenario])
-    model = library.streamed_model if scenario == "stream" else SNAPSHOT
-    assert run["models"] == [model]
-    assert [e["model"] for e in llm_calls(events)] == [model, model]
+    assert run["models"] == [SNAPSHOT]
+    assert [e["model"] for e in llm_calls(events)] == [SNAPSHOT, SNAPSHOT]
 
 
 @pytest.mark.parametrize(("library", "scenario"), cases())
