@@ -199,7 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
         except json.JSONDecodeError:
-            self._json(400, _error("The request body is not valid JSON.", "invalid_json"))
+            body = None
+        if not isinstance(body, dict):
+            self._json(400, _error("The request body is not a JSON object.", "invalid_json"))
             return
         path = self.path.split("?")[0].rstrip("/")
         if path.endswith("/chat/completions"):

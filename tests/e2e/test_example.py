@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.api.conftest import GraphQL
@@ -76,3 +77,11 @@ def test_a_refused_prompt_fails_the_example_run(
     wait_for_run(runlens, run_id, spans=2)
     run = gql(RUN, id=run_id)["run"]
     assert run["status"] == "FAILED" and run["error"] == {"type": "CONTEXT_LENGTH"}
+
+
+def test_the_fake_server_refuses_a_body_that_is_not_a_json_object(fake_server_url: str) -> None:
+    for body in (b"[1]", b"{not json"):
+        response = httpx.post(f"{fake_server_url}/chat/completions", content=body)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid_json"
+    assert httpx.post(f"{fake_server_url}/embeddings", json={}).status_code == 404
