@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint smoke-wheel bench bench-api bench-analysis fuzz demo clean
+.PHONY: help install e2e-deps run test lint smoke-wheel bench bench-api bench-analysis fuzz demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,7 +27,13 @@ install: $(BIN)/.installed ## create .venv and install runlens with its dev tool
 run: $(BIN)/.runtime ## install what running needs, then start runlens on the embedded store (./runlens-data)
 	$(BIN)/runlens serve
 
-test: install ## install, then run the test suite
+$(BIN)/.e2e-installed: $(BIN)/.installed tests/e2e/constraints.txt
+	$(BIN)/python -m pip install --quiet -c tests/e2e/constraints.txt -e '.[dev,e2e]'
+	@touch $@
+
+e2e-deps: $(BIN)/.e2e-installed ## add the pinned instrumentation libraries (tests/e2e, examples)
+
+test: install e2e-deps ## install, then run the test suite (with the real-library suite)
 	$(BIN)/pytest
 
 lint: install ## ruff and mypy (strict)

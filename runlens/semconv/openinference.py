@@ -20,6 +20,8 @@ def apply(attributes: Attributes, found: Scan, draft: SpanDraft) -> None:
     draft.fill("provider", as_str(get(keys.OI_LLM_SYSTEM)))
     draft.fill("request_model", as_str(get(keys.OI_LLM_REQUEST_MODEL_NAME)))
     draft.fill("response_model", as_str(get(keys.OI_LLM_RESPONSE_MODEL_NAME)))
+    if draft.llm_like:  # LangChain names a streamed call by its request in llm.model_name
+        draft.fill("response_model", _generation_model(get(keys.OI_OUTPUT_VALUE)))
     draft.fill("response_model", as_str(get(keys.OI_LLM_MODEL_NAME)))
     params = loads(get(keys.OI_LLM_INVOCATION_PARAMETERS))
     if isinstance(params, dict):
@@ -80,6 +82,18 @@ def _apply_params(params: dict[str, Any], draft: SpanDraft) -> None:
     draft.fill("top_p", as_float(params.get("top_p")))
     for name in _MAX_TOKEN_PARAMS:
         draft.fill("max_tokens", as_int(params.get(name)))
+
+
+def _generation_model(output_value: object) -> str:
+    """The model that answered, from a LangChain `LLMResult` (`output.value` of an LLM span)."""
+    if not isinstance(output_value, str) or not output_value.startswith('{"generations"'):
+        return ""
+    result = loads(output_value)
+    generations = result.get("generations") if isinstance(result, dict) else None
+    first = generations[0] if isinstance(generations, list) and generations else None
+    generation = first[0] if isinstance(first, list) and first else None
+    info = generation.get("generation_info") if isinstance(generation, dict) else None
+    return as_str(info.get("model_name")) if isinstance(info, dict) else ""
 
 
 def _mentions_compaction(value: object) -> bool:

@@ -422,6 +422,32 @@ def test_kinds(attributes: Attributes, name: str, kind: SpanKind, prices: PriceT
     assert mapped(span(attributes, name=name), prices).kind is kind
 
 
+def test_langchain_streamed_call_names_the_model_that_answered(prices: PriceTable) -> None:
+    """openinference-instrumentation-langchain names a streamed call by its requested model in
+    `llm.model_name`; the snapshot that answered is in the generation (`output.value`)."""
+    generation = {
+        "text": "",
+        "generation_info": {"finish_reason": "tool_calls", "model_name": "gpt-4o-mini-2024-07-18"},
+        "type": "ChatGeneration",
+    }
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o-mini",
+        "llm.invocation_parameters": json.dumps({"model": "gpt-4o-mini", "stream": True}),
+        "llm.token_count.prompt": 100,
+        "output.value": json.dumps({"generations": [[generation]], "llm_output": None}),
+    }
+    record = mapped(span(attributes), prices)
+    assert (record.request_model, record.response_model) == (
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+    )
+    unchanged = mapped(span({**attributes, "llm.model_name": "gpt-4o-mini-2024-07-18"}), prices)
+    assert unchanged.response_model == "gpt-4o-mini-2024-07-18"
+    no_generation = mapped(span({**attributes, "output.value": '{"id": "r1"}'}), prices)
+    assert no_generation.response_model == "gpt-4o-mini"
+
+
 def test_openinference_tool_span(prices: PriceTable) -> None:
     record = mapped(
         span(
