@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-api bench-analysis fuzz demo clean
+.PHONY: help install run test lint vendor bench bench-api bench-analysis fuzz demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: install ## ruff and mypy (strict)
 	$(BIN)/ruff check runlens tests bench examples
 	$(BIN)/ruff format --check runlens tests bench examples
 	$(BIN)/mypy runlens bench
+
+vendor: ## re-vendor the web UI's libraries from npm (needs npm; pins in scripts/vendor.py)
+	$(PYTHON) scripts/vendor.py
 
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span
 	$(BIN)/python -m bench.ingest

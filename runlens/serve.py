@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from runlens.api.app import build_api_app
 from runlens.api.graphql.context import ApiOptions
+from runlens.api.guard import allowed_hosts
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest
@@ -46,6 +47,12 @@ class Endpoints:
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def ui_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.api_port}/"
 
     @property
     def otlp_grpc_url(self) -> str:
@@ -141,6 +148,7 @@ class Server:
             bus=self.bus,
             control=control,
             auth=auth,
+            allowed_hosts=allowed_hosts(s.host, s.allowed_host_names),
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()

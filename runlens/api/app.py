@@ -1,5 +1,6 @@
-"""The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
-over WebSocket), `/export/runs` and, with a control service, the agents' `/control` endpoints."""
+"""The HTTP API application: the web UI at `/`, `/healthz`, GraphQL at `/graphql` (GraphiQL on
+GET, subscriptions over WebSocket), `/export/runs` and, with a control service, the agents'
+`/control` endpoints; all behind the browser guard (guard.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.router import build_graphql_router
+from runlens.api.guard import BrowserGuard
 from runlens.api.rate_limit import RateLimiter
+from runlens.api.web import WebAssets, build_web_router
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
@@ -27,11 +30,15 @@ def build_api_app(
     bus: LiveBus | None = None,
     control: ControlService | None = None,
     auth: Authenticator | None = None,
+    allowed_hosts: frozenset[str] | None = None,
 ) -> FastAPI:
     """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
     mutations do, and there are no `/control` endpoints. Without an authenticator every
-    request goes to the project `default`."""
-    app = FastAPI(title="runlens", version=__version__)
+    request goes to the project `default`. `allowed_hosts` None answers any Host header
+    (`runlens serve` always passes the hosts it is bound to)."""
+    app = FastAPI(title="runlens", version=__version__, docs_url=None, redoc_url=None)
+    web = WebAssets.load()
+    app.add_middleware(BrowserGuard, hosts=allowed_hosts, csp=web.csp)
     auth = auth or Authenticator.disabled()
     project = project_dependency(auth)
     install_auth_errors(app)
@@ -46,9 +53,11 @@ def build_api_app(
         return JSONResponse({"status": "ok", "version": __version__})
 
     options = options or ApiOptions()
-    app.include_router(build_graphql_router(reader, options, auth, bus, control), prefix="/graphql")
+    graphql = build_graphql_router(reader, options, auth, bus, control, ide=web)
+    app.include_router(graphql, prefix="/graphql")
     limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
     app.include_router(build_export_router(reader, project, limiter))
     if control is not None:
         app.include_router(build_control_router(control, project), prefix="/control")
+    app.include_router(build_web_router(web))
     return app
