@@ -21,7 +21,8 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse import commands, keys, registry, timeline
+from runlens.storage.activity import ActionEntry, ActionQuery
+from runlens.storage.clickhouse import activity, commands, keys, registry, timeline
 from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.migrate import migrate
@@ -376,6 +377,9 @@ class ClickHouseStore:
 
     def project_totals(self, project_id: str, started_after_unix_nano: int | None) -> ProjectTotals:
         return registry.project_totals(self._scoped(project_id), started_after_unix_nano)
+
+    def actions_page(self, query: ActionQuery) -> list[ActionEntry]:
+        return activity.actions_page(self._scoped(query.project_id), query)
 
     def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
         return registry.intercepts(self._scoped(query.project_id), query)
