@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install e2e-deps run test lint smoke-wheel bench bench-api bench-analysis fuzz demo clean
+.PHONY: help install e2e-deps run test lint smoke-wheel vendor bench bench-api bench-analysis fuzz demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ lint: install ## ruff and mypy (strict)
 
 smoke-wheel: install ## build the wheel, install it in a fresh venv, serve, send a span, read it back
 	$(BIN)/python -m tests.smoke.wheel_smoke
+
+vendor: ## re-vendor the web UI's libraries from npm (needs npm; pins in scripts/vendor.py)
+	$(PYTHON) scripts/vendor.py
 
 bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS, bytes/span
 	$(BIN)/python -m bench.ingest

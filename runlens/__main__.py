@@ -23,6 +23,7 @@ _SERVE_FLAGS: dict[str, tuple[str, type]] = {
     "--grpc-port": ("grpc_port", int),
     "--otlp-http-port": ("otlp_http_port", int),
     "--port": ("port", int),
+    "--allowed-hosts": ("allowed_hosts", str),
     "--clickhouse-url": ("clickhouse_url", str),
     "--project": ("project", str),
     "--auth": ("auth", str),
@@ -160,6 +161,7 @@ def _serve(overrides: dict[str, Any]) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     print(
         f"runlens {__version__} is running\n"
+        f"  UI          {endpoints.ui_url}\n"
         f"  data        {endpoints.data_location}\n"
         f"  OTLP/gRPC   {endpoints.otlp_grpc_url}  "
         f"(OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_grpc_url})\n"

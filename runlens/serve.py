@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from runlens import local_admin
 from runlens.api.app import AdminDoor, build_api_app
 from runlens.api.graphql.context import ApiOptions
+from runlens.api.guard import allowed_hosts
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest
@@ -50,6 +51,12 @@ class Endpoints:
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def ui_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.api_port}/"
 
     @property
     def otlp_grpc_url(self) -> str:
@@ -159,6 +166,7 @@ class Server:
             auth=auth,
             metrics=self.metrics,
             admin=AdminDoor(token=token, keys=store, sql=self._sql),
+            allowed_hosts=allowed_hosts(s.host, s.allowed_host_names),
         )
         self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
         self._http.start()

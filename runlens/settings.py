@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         4318, ge=0, le=65535, description="OTLP/HTTP port (0 = pick a free one)."
     )
     port: int = Field(8000, ge=0, le=65535, description="HTTP API port (0 = pick a free one).")
+    allowed_hosts: str = Field(
+        "",
+        description="Extra host names the API and UI answer to, comma-separated (`*`: any); "
+        "the bound address and, on loopback, `localhost` are always allowed.",
+    )
     clickhouse_url: str = Field(
         "chdb://./runlens-data",
         description="`chdb://PATH` embeds ClickHouse with its data in PATH; "
@@ -161,6 +166,10 @@ class Settings(BaseSettings):
             patterns=dict(self.redact_patterns),
             attribute_keys=tuple(_names(self.redact_keys)),
         )
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return _names(self.allowed_hosts)
 
     @property
     def auth_required(self) -> bool:

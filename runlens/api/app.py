@@ -1,7 +1,8 @@
-"""The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
-over WebSocket), `/export/runs`, with a control service the agents' `/control` endpoints, and
-with an admin door (`AdminDoor`) the local administrator's `/admin/keys` and the read-only SQL
-door `/clickhouse`."""
+"""The HTTP API application: the web UI at `/`, `/healthz`, `/metrics`, GraphQL at `/graphql`
+(GraphiQL on GET, subscriptions over WebSocket), `/export/runs`, with a control service the
+agents' `/control` endpoints, and with an admin door (`AdminDoor`) the local administrator's
+`/admin/keys` and the read-only SQL door `/clickhouse`; all behind the browser guard
+(guard.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.router import build_graphql_router
+from runlens.api.guard import BrowserGuard
 from runlens.api.rate_limit import RateLimiter
+from runlens.api.web import WebAssets, build_web_router
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
@@ -47,12 +50,16 @@ def build_api_app(
     auth: Authenticator | None = None,
     metrics: Metrics | None = None,
     admin: AdminDoor | None = None,
+    allowed_hosts: frozenset[str] | None = None,
 ) -> FastAPI:
     """Without a bus the subscriptions answer UNAVAILABLE; without a control service the
     mutations do, and there are no `/control` endpoints. Without an authenticator every
     request goes to the project `default`. With metrics, `GET /metrics` serves them (in
-    Prometheus text format, without a key: they hold no project's data)."""
-    app = FastAPI(title="runlens", version=__version__)
+    Prometheus text format, without a key: they hold no project's data). `allowed_hosts` None
+    answers any Host header (`runlens serve` always passes the hosts it is bound to)."""
+    app = FastAPI(title="runlens", version=__version__, docs_url=None, redoc_url=None)
+    web = WebAssets.load()
+    app.add_middleware(BrowserGuard, hosts=allowed_hosts, csp=web.csp)
     auth = auth or Authenticator.disabled()
     project = project_dependency(auth)
     install_auth_errors(app)
@@ -76,10 +83,10 @@ def build_api_app(
 
     options = options or ApiOptions()
     on_operation = metrics.operation if metrics is not None else None
-    app.include_router(
-        build_graphql_router(reader, options, auth, bus, control, on_operation=on_operation),
-        prefix="/graphql",
+    graphql = build_graphql_router(
+        reader, options, auth, bus, control, on_operation=on_operation, ide=web
     )
+    app.include_router(graphql, prefix="/graphql")
     limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
     app.include_router(build_export_router(reader, project, limiter))
     if control is not None:
@@ -90,4 +97,5 @@ def build_api_app(
         app.include_router(admin_routes, prefix="/admin", include_in_schema=False)
         sql_routes = build_clickhouse_router(admin.sql, auth, admin.token)
         app.include_router(sql_routes, prefix="/clickhouse", include_in_schema=False)
+    app.include_router(build_web_router(web))  # last: its client routes fall back to the UI
     return app

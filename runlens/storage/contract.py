@@ -29,6 +29,7 @@ from typing import Protocol
 
 from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.storage.activity import ActivityReader
 
 
 class StorageError(Exception):
@@ -375,5 +376,13 @@ class LiveReader(Protocol):
     def unfollow_changes(self, project_id: str, run_id: str) -> None: ...
 
 
-class ApiReader(SpanReader, RunRegistryReader, TimelineReader, ActionReader, LiveReader, Protocol):
+class ApiReader(
+    SpanReader,
+    RunRegistryReader,
+    TimelineReader,
+    ActionReader,
+    ActivityReader,
+    LiveReader,
+    Protocol,
+):
     """What the HTTP API reads through."""

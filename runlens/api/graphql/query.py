@@ -9,6 +9,7 @@ import time
 
 import strawberry
 
+from runlens.api.graphql.activity import ActivityQuery
 from runlens.api.graphql.analysis import AnalysisQuery
 from runlens.api.graphql.context import Context
 from runlens.api.graphql.errors import bad_request, not_found
@@ -85,7 +86,7 @@ def _sort_value(summary: contract.RunSummary, field: RunSortField) -> int | floa
 
 
 @strawberry.type
-class Query(AnalysisQuery):
+class Query(AnalysisQuery, ActivityQuery):
     @strawberry.field(description="The project's runs, newest first unless sorted otherwise.")
     async def runs(
         self,

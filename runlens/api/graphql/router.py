@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from starlette.requests import Request
+from starlette.responses import HTMLResponse
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
@@ -17,6 +18,7 @@ from runlens.api.graphql.context import ApiOptions, Context, context_getter
 from runlens.api.graphql.errors import format_error
 from runlens.api.graphql.schema import build_schema
 from runlens.api.graphql.timing import OnOperation
+from runlens.api.web import WebAssets
 from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
@@ -26,9 +28,15 @@ _ACK = cast(UnsetType, UNSET)  # acknowledge without a payload
 
 
 class RunlensGraphQLRouter(GraphQLRouter[Context, None]):
-    def __init__(self, auth: Authenticator, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._auth = auth
+    def __init__(self, auth: Authenticator, ide: WebAssets | None, **kwargs: Any) -> None:
+        super().__init__(graphql_ide="graphiql" if ide else None, **kwargs)
+        self._auth, self._ide = auth, ide
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the vendored files: nothing loaded from elsewhere."""
+        assert self._ide is not None
+        headers = {"Content-Security-Policy": self._ide.graphiql_csp, "Cache-Control": "no-cache"}
+        return HTMLResponse(self._ide.graphiql_html, headers=headers)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a WebSocket from its connection payload; a bad key closes it (4403
@@ -61,12 +69,13 @@ def build_graphql_router(
     control: ControlService | None = None,
     *,
     on_operation: OnOperation | None = None,
+    ide: WebAssets | None = None,
 ) -> RunlensGraphQLRouter:
     """Queries over HTTP; subscriptions over WebSocket (`graphql-transport-ws` and the legacy
-    `graphql-ws`), live when a bus is given."""
+    `graphql-ws`), live when a bus is given; GraphiQL on GET when `ide` is given."""
     return RunlensGraphQLRouter(
         auth,
+        ide,
         schema=build_schema(options.max_query_depth, options.max_query_aliases, on_operation),
         context_getter=context_getter(reader, options, auth, bus, control),
-        graphql_ide="graphiql",
     )

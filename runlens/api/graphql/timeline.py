@@ -100,13 +100,17 @@ def event_status(span: SpanRecord, summary: RunSummary | None) -> str:
 
 
 def event_outcome(span: SpanRecord) -> str | None:
+    return outcome_of(span.outcome, span.status)
+
+
+def outcome_of(outcome: str, status: SpanStatus) -> str | None:
     """`blocked` / `replayed` when sent (runlens.action.outcome), else `error` or `success`;
     None while the span runs."""
-    if span.outcome in ("blocked", "replayed"):
-        return span.outcome
-    if span.status is SpanStatus.RUNNING:
+    if outcome in ("blocked", "replayed"):
+        return outcome
+    if status is SpanStatus.RUNNING:
         return None
-    return "error" if span.status is SpanStatus.ERROR else "success"
+    return "error" if status is SpanStatus.ERROR else "success"
 
 
 def matches_search(span: SpanRecord, needle: str) -> bool:

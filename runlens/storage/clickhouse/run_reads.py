@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.clickhouse import queries as q
-from runlens.storage.clickhouse import registry
+from runlens.storage.activity import ActionEntry, ActionQuery
+from runlens.storage.clickhouse import activity, registry
 from runlens.storage.clickhouse.connections import StoreConnections
 from runlens.storage.clickhouse.errors import translated
 from runlens.storage.clickhouse.rows import log_from_row, spans_from_table, summary_from_row
@@ -59,6 +60,9 @@ class RunReads(StoreConnections):
 
     def project_totals(self, project_id: str, started_after_unix_nano: int | None) -> ProjectTotals:
         return registry.project_totals(self._scoped(project_id), started_after_unix_nano)
+
+    def actions_page(self, query: ActionQuery) -> list[ActionEntry]:
+        return activity.actions_page(self._scoped(query.project_id), query)
 
     def intercepts(self, query: InterceptQuery) -> list[InterceptCandidate]:
         return registry.intercepts(self._scoped(query.project_id), query)

@@ -139,6 +139,13 @@ class Event:
         rules = json_value(self.span.attributes.get(keys.RUNLENS_REDACTION_RULES, ""))
         return [str(rule) for rule in rules] if isinstance(rules, list) else []
 
+    @strawberry.field(
+        description="Some attribute values arrived as bytes (or as invalid UTF-8): they are "
+        "stored base64-encoded, so an `input` or `output` from them is base64 text."
+    )
+    def binary(self) -> bool:
+        return self.span.binary
+
     @strawberry.field
     def error(self) -> ErrorDetail | None:
         span = self.span

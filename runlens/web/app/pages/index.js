@@ -1,0 +1,21 @@
+// Every page of the UI, registered with its route (first match wins).
+import { html } from "../html.js";
+import { route, Link } from "../router.js";
+import { Empty } from "../components/states.js";
+import { RunsPage } from "./runs.js";
+import { RunPage } from "./run.js";
+import { ActivityPage } from "./activity.js";
+import { PendingPage } from "./pending.js";
+
+route("/", RunsPage);
+route("/runs", RunsPage);
+route("/runs/:id", RunPage);
+route("/runs/:id/timeline", PendingPage);
+route("/runs/:id/live", PendingPage);
+route("/activity", ActivityPage);
+
+export function NotFoundPage({ path }) {
+  return html`<${Empty} title="No such page">
+    <p>Nothing lives at <code>${path}</code>. <${Link} href="/runs">Go to the runs<//>.</p>
+  <//>`;
+}
