@@ -47,7 +47,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
-    from runlens.storage.clickhouse.store import ClickHouseStore, _Encoded
+    from runlens.storage.clickhouse.store import ClickHouseStore
+    from runlens.storage.clickhouse.writer import _Encoded
     from runlens.storage.contract import EncodedBatch, RunKey
 
     spec = DatasetSpec(spans=args.spans, runs=args.runs, days=10)

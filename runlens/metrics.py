@@ -163,10 +163,12 @@ class MeteredWriter:
     def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
         return self._timed(lambda: self._writer.write_encoded(batches, seq))
 
-    def refresh_runs(self, runs: Iterable[RunKey]) -> frozenset[RunKey]:
+    def refresh_runs(
+        self, runs: Iterable[RunKey], upto_seq: int | None = None
+    ) -> frozenset[RunKey]:
         keys = list(runs)
         started = time.monotonic()
-        created = self._writer.refresh_runs(keys)
+        created = self._writer.refresh_runs(keys, upto_seq)
         done = time.monotonic()
         self._metrics.refresh_seconds.observe(done - started)
         with self._lock:
@@ -174,6 +176,9 @@ class MeteredWriter:
         if written:
             self._metrics.refresh_lag.observe(done - min(written))
         return created
+
+    def stale_runs(self, slack_us: int) -> list[RunKey]:
+        return self._writer.stale_runs(slack_us)
 
     def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
         return self._writer.close_lost_runs(idle_seconds, now_unix_nano)

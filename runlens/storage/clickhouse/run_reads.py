@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse import queries as q
 from runlens.storage.activity import ActionEntry, ActionQuery
 from runlens.storage.clickhouse import activity, registry
+from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.connections import StoreConnections
 from runlens.storage.clickhouse.errors import translated
 from runlens.storage.clickhouse.rows import log_from_row, spans_from_table, summary_from_row
