@@ -5,7 +5,9 @@ which batches were acknowledged. The server is killed with SIGKILL while they se
 restarts, the data directory is opened on its own and must hold every span of every batch
 acknowledged so far. The senders then retry the batches that got no acknowledgement (the crash
 cut them off), against the server restarted on the same directory, and finish their work; in
-the end every span is stored exactly once (after FINAL), retried or not.
+the end every span is stored exactly once (after FINAL), retried or not, and every run (one
+trace per batch) has a summary that counts all of its spans: the runs acknowledged just before
+the kill, whose summary refresh the kill cut off, are rebuilt by the restarted server.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ import json, sys, clickhouse_connect
 client = clickhouse_connect.get_client(dsn=sys.argv[1])
 final = client.query("SELECT span_id FROM runlens.spans FINAL").result_rows
 raw = client.query("SELECT count() FROM runlens.spans").result_rows[0][0]
-print(json.dumps({"final": [row[0] for row in final], "raw": raw}))
+runs = client.query("SELECT run_id, span_count FROM runlens.run_summaries FINAL").result_rows
+print(json.dumps({"final": [row[0] for row in final], "raw": raw, "runs": dict(runs)}))
 """
 
 
@@ -115,8 +118,9 @@ def sender(index: int, ingest: Ingest, deadline: float) -> None:
             return
 
 
-def stored_spans(data: Path) -> tuple[set[str], int, int]:
-    """(span ids after FINAL, rows after FINAL, rows before) in a stopped server's directory."""
+def stored_spans(data: Path) -> tuple[set[str], int, int, dict[str, int]]:
+    """(span ids after FINAL, rows after FINAL, rows before, span count of each summarized run)
+    in a stopped server's directory."""
     result = subprocess.run(
         [sys.executable, "-c", STORED, f"chdb://{data}"],
         capture_output=True,
@@ -125,7 +129,7 @@ def stored_spans(data: Path) -> tuple[set[str], int, int]:
         check=True,
     )
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    return set(found["final"]), len(found["final"]), int(found["raw"])
+    return set(found["final"]), len(found["final"]), int(found["raw"]), found["runs"]
 
 
 def test_acknowledged_spans_survive_sigkill_under_concurrent_ingest(tmp_path: Path) -> None:
@@ -151,7 +155,7 @@ def test_acknowledged_spans_survive_sigkill_under_concurrent_ingest(tmp_path: Pa
         raise
 
     # The directory on its own, before any retry: every acknowledged span is there.
-    stored, _, _ = stored_spans(data)
+    stored, _, _, _ = stored_spans(data)
     acked_ids = {span for ids in acked_before_kill.values() for span in ids}
     assert acked_ids - stored == set(), "acknowledged spans were lost"
     assert len(acked_before_kill) < SENDERS * BATCHES  # the kill did land mid-ingest
@@ -167,10 +171,13 @@ def test_acknowledged_spans_survive_sigkill_under_concurrent_ingest(tmp_path: Pa
     finally:
         assert restarted.stop() == 0
 
-    stored, rows, raw_rows = stored_spans(data)
+    stored, rows, raw_rows, summarized = stored_spans(data)
     everything = {span for ids in ingest.acked.values() for span in ids}
     assert len(ingest.acked) == SENDERS * BATCHES and len(everything) == SENDERS * BATCHES * SPANS
     assert stored == everything and rows == len(everything)  # each span once after FINAL
+    runs = {batch_request(sender, batch)[0].resource_spans[0].scope_spans[0].spans[0].trace_id.hex()
+            for sender, batch in ingest.acked}  # fmt: skip
+    assert summarized == dict.fromkeys(runs, SPANS)
     assert ingest.retried, "no batch was cut off by the kill and retried"
     print(
         f"acked before SIGKILL: {len(acked_before_kill)} batches / {len(acked_ids)} spans, "
