@@ -1,5 +1,6 @@
-"""The HTTP API application: `/healthz`, GraphQL at `/graphql` (GraphiQL on GET, subscriptions
-over WebSocket), `/export/runs` and, with a control service, the agents' `/control` endpoints."""
+"""The HTTP API application: `/healthz`, `/metrics`, GraphQL at `/graphql` (GraphiQL on GET,
+subscriptions over WebSocket), `/export/runs` and, with a control service, the agents' `/control`
+endpoints."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.metrics import CONTENT_TYPE, Metrics
-from runlens.storage.contract import ApiReader, StorageError
+from runlens.storage.contract import ApiReader, SpanReader, StorageError
 
 
 def build_api_app(
@@ -34,10 +35,27 @@ def build_api_app(
     mutations do, and there are no `/control` endpoints. Without an authenticator every
     request goes to the project `default`. With metrics, `GET /metrics` serves them (in
     Prometheus text format, without a key: they hold no project's data)."""
-    app = FastAPI(title="runlens", version=__version__)
+    app = build_health_app(reader, metrics)
     auth = auth or Authenticator.disabled()
     project = project_dependency(auth)
     install_auth_errors(app)
+    options = options or ApiOptions()
+    on_operation = metrics.operation if metrics is not None else None
+    app.include_router(
+        build_graphql_router(reader, options, auth, bus, control, on_operation=on_operation),
+        prefix="/graphql",
+    )
+    limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
+    app.include_router(build_export_router(reader, project, limiter))
+    if control is not None:
+        app.include_router(build_control_router(control, project), prefix="/control")
+    return app
+
+
+def build_health_app(reader: SpanReader, metrics: Metrics | None = None) -> FastAPI:
+    """`/healthz` and, with metrics, `/metrics`: all the HTTP a collector-only process serves
+    on the API port."""
+    app = FastAPI(title="runlens", version=__version__)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -56,14 +74,4 @@ def build_api_app(
             body = await run_in_threadpool(metrics.exposition)
             return Response(body, media_type=CONTENT_TYPE)
 
-    options = options or ApiOptions()
-    on_operation = metrics.operation if metrics is not None else None
-    app.include_router(
-        build_graphql_router(reader, options, auth, bus, control, on_operation=on_operation),
-        prefix="/graphql",
-    )
-    limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
-    app.include_router(build_export_router(reader, project, limiter))
-    if control is not None:
-        app.include_router(build_control_router(control, project), prefix="/control")
     return app
