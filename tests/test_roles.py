@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
@@ -88,6 +89,33 @@ def test_the_api_controls_a_run_the_collector_ingests(collector: Endpoints, api:
         eventually(terminated)
     finally:
         agent.close()
+
+
+def test_a_command_applied_through_the_api_updates_the_run_at_once(
+    collector: Endpoints, api: Endpoints
+) -> None:
+    """No span follows the acknowledgement, so no collector refreshes the run: the API process
+    refreshes its summary itself."""
+    tracer_provider = provider(SimpleSpanProcessor(OTLPSpanExporter(collector.otlp_grpc_url)))
+    tracer = tracer_provider.get_tracer("roles")
+    root = tracer.start_span("invoke_agent", attributes={"gen_ai.operation.name": "invoke_agent"})
+    with trace.use_span(root):
+        tracer.start_span("chat").end()  # exported now; the root stays open: the run runs
+    run_id = f"{root.get_span_context().trace_id:032x}"
+    gql = GraphQL(api.api_url)
+    eventually(lambda: _equal(gql(RUN, id=run_id)["run"]["status"], "RUNNING"))
+
+    assert gql(TERMINATE, id=run_id)["terminateRun"]["state"] == "REQUESTED"
+    [command] = httpx.get(f"{api.api_url}/control/runs/{run_id}/commands").json()["commands"]
+    ack = {"state": "applied", "detail": "stopped"}
+    answer = httpx.post(f"{api.api_url}/control/commands/{command['id']}/ack", json=ack)
+    assert answer.status_code == 200, answer.text
+    assert gql(RUN, id=run_id)["run"]["status"] == "TERMINATED"
+    tracer_provider.shutdown()
+
+
+def _equal(actual: object, expected: object) -> None:
+    assert actual == expected
 
 
 def test_live_updates_on_an_api_process_are_refused_clearly(api: Endpoints) -> None:
