@@ -19,6 +19,7 @@ from runlens import __version__
 from runlens.settings import Settings
 
 _SERVE_FLAGS: dict[str, tuple[str, type]] = {
+    "--role": ("role", str),
     "--host": ("host", str),
     "--grpc-port": ("grpc_port", int),
     "--otlp-http-port": ("otlp_http_port", int),
@@ -159,16 +160,24 @@ def _serve(overrides: dict[str, Any]) -> int:
     stopping = threading.Event()  # before the banner: a Ctrl+C once it shows stops cleanly
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    print(
-        f"runlens {__version__} is running\n"
-        f"  UI          {endpoints.ui_url}\n"
-        f"  data        {endpoints.data_location}\n"
+    role = "" if endpoints.role == "all" else f" (role {endpoints.role})"
+    ui = f"  UI          {endpoints.ui_url}\n" if endpoints.role != "collector" else ""
+    otlp = (
         f"  OTLP/gRPC   {endpoints.otlp_grpc_url}  "
         f"(OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_grpc_url})\n"
         f"  OTLP/HTTP   {endpoints.otlp_http_url}  "
         f"(OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf "
         f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_http_url})\n"
-        f"  API         {endpoints.api_url}  (health: {endpoints.api_url}/healthz, "
+        if endpoints.grpc_port is not None
+        else ""
+    )
+    api = "API" if endpoints.role != "collector" else "health"
+    print(
+        f"runlens {__version__} is running{role}\n"
+        f"{ui}"
+        f"  data        {endpoints.data_location}\n"
+        f"{otlp}"
+        f"  {api:<11} {endpoints.api_url}  (health: {endpoints.api_url}/healthz, "
         f"metrics: {endpoints.api_url}/metrics)\n"
         f"  auth        {_auth_line(settings)}\n"
         "Press Ctrl+C to stop.",

@@ -1,5 +1,7 @@
 """The composition root of `runlens serve`: one store, the ingest pipeline, both OTLP receivers
-and the HTTP API, all in this process (chDB allows one process per data directory)."""
+and the HTTP API, all in this process (chDB allows one process per data directory). With a
+ClickHouse server, `--role collector` runs only the receivers and ingest, `--role api` only the
+HTTP API; processes of both roles share nothing but ClickHouse."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from runlens import local_admin
-from runlens.api.app import AdminDoor, build_api_app
+from runlens.api.app import AdminDoor, build_api_app, build_health_app
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.guard import allowed_hosts
 from runlens.auth.authenticator import Authenticator
@@ -35,7 +37,7 @@ from runlens.semconv.redaction import Redactor
 from runlens.settings import Settings
 from runlens.storage.clickhouse.sql_door import ReadOnlySql
 from runlens.storage.clickhouse.store import ClickHouseStore, chdb_path
-from runlens.storage.contract import SpanWriter
+from runlens.storage.contract import RunKey, SpanWriter, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,11 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Endpoints:
     host: str
-    grpc_port: int
-    otlp_http_port: int
+    grpc_port: int | None  # None: this role receives no OTLP
+    otlp_http_port: int | None
     api_port: int
     data_location: str
+    role: str = "all"
 
     @property
     def api_url(self) -> str:
@@ -60,11 +63,17 @@ class Endpoints:
 
     @property
     def otlp_grpc_url(self) -> str:
-        return f"http://{self.host}:{self.grpc_port}"
+        return f"http://{self.host}:{_served(self.grpc_port, self.role)}"
 
     @property
     def otlp_http_url(self) -> str:
-        return f"http://{self.host}:{self.otlp_http_port}"
+        return f"http://{self.host}:{_served(self.otlp_http_port, self.role)}"
+
+
+def _served(port: int | None, role: str) -> int:
+    if port is None:
+        raise RuntimeError(f"a runlens with role {role!r} receives no OTLP")
+    return port
 
 
 class Server:
@@ -89,16 +98,77 @@ class Server:
         self._published: tuple[str, str] | None = None  # data directory, admin token
 
     def start(self) -> Endpoints:
+        """Start what the settings' role runs: `all` (the default), `collector` (receivers,
+        ingest; `/healthz` and `/metrics` on the API port) or `api` (the HTTP API without live
+        subscriptions: no ingest in this process publishes them)."""
         s = self._settings
         self._store = store = ClickHouseStore.open(
             s.clickhouse_url, retention_days=s.retention_days
         )
         control = ControlService(
-            store,
-            store,
-            expiry_s=s.command_expiry_s,
-            on_change=lambda run: pipeline.request_refresh([run]),
+            store, store, expiry_s=s.command_expiry_s, on_change=self._command_changed
         )
+        auth = Authenticator(
+            store, required=s.auth_required, default_project=s.project, cache_s=s.key_cache_s
+        )
+        prices = PriceTable.load(s.price_table)
+        grpc_port = otlp_port = None
+        apps: list[tuple[FastAPI, socket.socket]] = []
+        if s.role != "api":
+            grpc_port, otlp_app = self._start_ingest(store, control, auth, prices)
+            apps.append((otlp_app, listen(s.host, s.otlp_http_port)))
+            otlp_port = apps[0][1].getsockname()[1]
+        token = local_admin.new_token()
+        if s.role == "collector":
+            api_app = build_health_app(store, self.metrics)
+        else:
+            self._sql = ReadOnlySql(s.clickhouse_url)
+            api_app = build_api_app(
+                store,
+                ApiOptions(
+                    agent_budgets_usd=dict(s.agent_budgets_usd),
+                    intervention_threshold=s.intervention_threshold,
+                    max_query_depth=s.max_query_depth,
+                    max_query_aliases=s.max_query_aliases,
+                    max_page_size=s.max_page_size,
+                    export_rate_per_min=s.export_rate_per_min,
+                    export_burst=s.export_burst,
+                    prices=prices,
+                ),
+                bus=self.bus if s.role == "all" else None,
+                control=control,
+                auth=auth,
+                metrics=self.metrics,
+                admin=AdminDoor(token=token, keys=store, sql=self._sql),
+                allowed_hosts=allowed_hosts(s.host, s.allowed_host_names),
+            )
+        api_sock = listen(s.host, s.port)
+        self._http = HttpServers([*apps, (api_app, api_sock)])
+        self._http.start()
+        data_dir = chdb_path(s.clickhouse_url)
+        if data_dir is not None and s.role != "collector":
+            # CLI commands reach the locked embedded store through this server
+            url = local_admin.loopback_url(s.host, api_sock.getsockname()[1])
+            local_admin.publish(data_dir, local_admin.AdminDoor(url, token, os.getpid()))
+            self._published = (data_dir, token)
+        return Endpoints(
+            host=s.host,
+            grpc_port=grpc_port,
+            otlp_http_port=otlp_port,
+            api_port=api_sock.getsockname()[1],
+            data_location=data_location(s.clickhouse_url),
+            role=s.role,
+        )
+
+    def _start_ingest(
+        self,
+        store: ClickHouseStore,
+        control: ControlService,
+        auth: Authenticator,
+        prices: PriceTable,
+    ) -> tuple[int, FastAPI]:
+        """The pipeline and the gRPC receiver (started), and the OTLP/HTTP app."""
+        s = self._settings
         budgets = BudgetGuard(store, control, s.agent_budgets_usd)
         writer = MeteredWriter(
             self._writer(store) if self._writer is not None else store, self.metrics
@@ -115,7 +185,6 @@ class Server:
         )
         pipeline.start()
         self.metrics.watch(queued=lambda: pipeline.queued, bus=self.bus, writer=writer)
-        prices = PriceTable.load(s.price_table)
         ingest = Ingest(
             pipeline,
             prices,
@@ -130,9 +199,6 @@ class Server:
             max_span_attributes=s.max_span_attributes,
             max_span_events=s.max_span_events,
         )
-        auth = Authenticator(
-            store, required=s.auth_required, default_project=s.project, cache_s=s.key_cache_s
-        )
         self._grpc, grpc_port = build_grpc_server(
             ingest,
             host=s.host,
@@ -146,42 +212,18 @@ class Server:
         otlp_app = build_otlp_http_app(
             ingest, auth=auth, limits=limits, max_request_bytes=s.max_request_bytes
         )
-        otlp_sock, api_sock = listen(s.host, s.otlp_http_port), listen(s.host, s.port)
-        self._sql = ReadOnlySql(s.clickhouse_url)
-        token = local_admin.new_token()
-        api_app = build_api_app(
-            store,
-            ApiOptions(
-                agent_budgets_usd=dict(s.agent_budgets_usd),
-                intervention_threshold=s.intervention_threshold,
-                max_query_depth=s.max_query_depth,
-                max_query_aliases=s.max_query_aliases,
-                max_page_size=s.max_page_size,
-                export_rate_per_min=s.export_rate_per_min,
-                export_burst=s.export_burst,
-                prices=prices,
-            ),
-            bus=self.bus,
-            control=control,
-            auth=auth,
-            metrics=self.metrics,
-            admin=AdminDoor(token=token, keys=store, sql=self._sql),
-            allowed_hosts=allowed_hosts(s.host, s.allowed_host_names),
-        )
-        self._http = HttpServers([(otlp_app, otlp_sock), (api_app, api_sock)])
-        self._http.start()
-        data_dir = chdb_path(s.clickhouse_url)
-        if data_dir is not None:  # CLI commands reach the locked embedded store through us
-            url = local_admin.loopback_url(s.host, api_sock.getsockname()[1])
-            local_admin.publish(data_dir, local_admin.AdminDoor(url, token, os.getpid()))
-            self._published = (data_dir, token)
-        return Endpoints(
-            host=s.host,
-            grpc_port=grpc_port,
-            otlp_http_port=otlp_sock.getsockname()[1],
-            api_port=api_sock.getsockname()[1],
-            data_location=data_location(s.clickhouse_url),
-        )
+        return grpc_port, otlp_app
+
+    def _command_changed(self, run: RunKey) -> None:
+        """A control command changed the run: refresh its summary (with ingest in this
+        process, through the pipeline, which publishes the refresh; else at once)."""
+        if self._pipeline is not None:
+            self._pipeline.request_refresh([run])
+        elif self._store is not None:
+            try:
+                self._store.refresh_runs([run])
+            except StorageError:
+                log.warning("refreshing the summary of run %s failed", run.run_id, exc_info=True)
 
     def stop(self) -> None:
         """Stop accepting, let in-flight exports finish, store what was accepted, close."""

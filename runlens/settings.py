@@ -23,6 +23,11 @@ from runlens.semconv.redaction import (
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUNLENS_", frozen=True, extra="ignore")
 
+    role: Literal["all", "collector", "api"] = Field(
+        "all",
+        description="What this process runs: `all`, `collector` (OTLP receivers and ingest) or "
+        "`api` (GraphQL, export, control; live subscriptions need `all`).",
+    )
     host: str = Field("127.0.0.1", description="Address every listener binds to.")
     grpc_port: int = Field(
         4317, ge=0, le=65535, description="OTLP/gRPC port (0 = pick a free one)."

@@ -39,6 +39,8 @@ def test_compose_runs_the_documented_topology(compose: dict[str, Any]) -> None:
     }
     assert services["runlens-collector"]["deploy"]["replicas"] == 2
     assert services["runlens-api"].get("deploy", {}).get("replicas", 1) == 1
+    assert services["runlens-collector"]["command"][-2:] == ["--role", "collector"]
+    assert services["runlens-api"]["command"][-2:] == ["--role", "api"]
     for name in ("runlens-collector", "runlens-api"):
         service = services[name]
         assert service["depends_on"]["clickhouse"]["condition"] == "service_healthy"

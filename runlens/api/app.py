@@ -27,7 +27,7 @@ from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.metrics import CONTENT_TYPE, Metrics
-from runlens.storage.contract import ApiReader, StorageError
+from runlens.storage.contract import ApiReader, SpanReader, StorageError
 from runlens.storage.keys import KeyStore
 from runlens.storage.sql import SqlReader
 
@@ -57,12 +57,36 @@ def build_api_app(
     request goes to the project `default`. With metrics, `GET /metrics` serves them (in
     Prometheus text format, without a key: they hold no project's data). `allowed_hosts` None
     answers any Host header (`runlens serve` always passes the hosts it is bound to)."""
-    app = FastAPI(title="runlens", version=__version__, docs_url=None, redoc_url=None)
+    app = build_health_app(reader, metrics)
     web = WebAssets.load()
     app.add_middleware(BrowserGuard, hosts=allowed_hosts, csp=web.csp)
     auth = auth or Authenticator.disabled()
     project = project_dependency(auth)
     install_auth_errors(app)
+    options = options or ApiOptions()
+    on_operation = metrics.operation if metrics is not None else None
+    graphql = build_graphql_router(
+        reader, options, auth, bus, control, on_operation=on_operation, ide=web
+    )
+    app.include_router(graphql, prefix="/graphql")
+    limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
+    app.include_router(build_export_router(reader, project, limiter))
+    if control is not None:
+        app.include_router(build_control_router(control, project), prefix="/control")
+    if admin is not None:
+        # Not in the OpenAPI document: a local administrator's door and ClickHouse's protocol.
+        admin_routes = build_admin_router(admin.keys, auth, admin.token)
+        app.include_router(admin_routes, prefix="/admin", include_in_schema=False)
+        sql_routes = build_clickhouse_router(admin.sql, auth, admin.token)
+        app.include_router(sql_routes, prefix="/clickhouse", include_in_schema=False)
+    app.include_router(build_web_router(web))  # last: its client routes fall back to the UI
+    return app
+
+
+def build_health_app(reader: SpanReader, metrics: Metrics | None = None) -> FastAPI:
+    """`/healthz` and, with metrics, `/metrics`: all the HTTP a collector-only process serves
+    on the API port."""
+    app = FastAPI(title="runlens", version=__version__, docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -81,21 +105,4 @@ def build_api_app(
             body = await run_in_threadpool(metrics.exposition)
             return Response(body, media_type=CONTENT_TYPE)
 
-    options = options or ApiOptions()
-    on_operation = metrics.operation if metrics is not None else None
-    graphql = build_graphql_router(
-        reader, options, auth, bus, control, on_operation=on_operation, ide=web
-    )
-    app.include_router(graphql, prefix="/graphql")
-    limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
-    app.include_router(build_export_router(reader, project, limiter))
-    if control is not None:
-        app.include_router(build_control_router(control, project), prefix="/control")
-    if admin is not None:
-        # Not in the OpenAPI document: a local administrator's door and ClickHouse's protocol.
-        admin_routes = build_admin_router(admin.keys, auth, admin.token)
-        app.include_router(admin_routes, prefix="/admin", include_in_schema=False)
-        sql_routes = build_clickhouse_router(admin.sql, auth, admin.token)
-        app.include_router(sql_routes, prefix="/clickhouse", include_in_schema=False)
-    app.include_router(build_web_router(web))  # last: its client routes fall back to the UI
     return app

@@ -50,7 +50,10 @@ _REMEMBERED_RUNS = 10_000  # run statuses a runUpdates stream keeps to tell upda
 def _bus(info: Info) -> LiveBus:
     bus = info.context.bus
     if bus is None:
-        raise ApiError(ErrorCode.UNAVAILABLE, "live updates need `runlens serve` (no ingest here)")
+        raise ApiError(
+            ErrorCode.UNAVAILABLE,
+            "live updates need ingest in this process (`runlens serve`, role all)",
+        )
     return bus
 
 
