@@ -24,6 +24,7 @@ from runlens.sdk.demo_scenarios import plan_runs
 from runlens.sdk.demo_trace import RunTrace, SimulatedClock
 from runlens.serve import Endpoints
 from tests.api.conftest import GraphQL
+from tests.conftest import running_server
 from tests.eventually import eventually
 
 RUNS = 8
@@ -159,6 +160,18 @@ def test_demo_leaves_a_live_run_working_and_a_replay_to_compare(
         assert status == "COMPLETED" and streamed > 0
 
     eventually(completed)
+
+
+def test_the_background_run_ends_when_runlens_goes_away(chdb_dsn: str, demo_project: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with running_server(chdb_dsn, project=demo_project) as endpoints:
+        code = run_demo(endpoints.otlp_grpc_url, 2, live_s=5, timeout_s=3, out=out, err=err)
+        assert code == 0, err.getvalue()
+    live = re.search(r"\(process (\d+)\)", out.getvalue())
+    assert live, out.getvalue()
+    started = time.monotonic()
+    wait_exit(int(live.group(1)), 60)  # its exports fail from now on; it ends all the same
+    assert time.monotonic() - started < 30
 
 
 def test_live_streams_a_run_in_the_foreground_for_the_time_asked(demo_server: Endpoints) -> None:
