@@ -1,9 +1,5 @@
 """README.md's tutorial ("Five minutes with runlens"), step by step, as a new user runs it
 against a real `runlens serve` process.
-
-Steps that need parts other branches bring are marked `AFTER_MERGE` with the branch named: the
-web UI at `/` (ui), `runlens sql` (admin), `examples/openai_agent.py` with its fake server
-(reallibs). They skip while the part is missing; remove the marks once it has landed.
 """
 
 from __future__ import annotations
@@ -17,31 +13,9 @@ import socket
 import time
 
 import httpx
-import pytest
 
-from runlens.__main__ import main
 from tests.eventually import eventually
 from tests.readme.conftest import ROOT, RUN, Served, blocks
-
-
-def _has_command(name: str) -> bool:
-    try:
-        main([name, "--help"])
-    except SystemExit as exit_:
-        return exit_.code == 0
-    return True
-
-
-AFTER_UI_MERGE = pytest.mark.skipif(
-    not (ROOT / "runlens" / "web").is_dir(), reason="the web UI comes with branch ui"
-)
-AFTER_ADMIN_MERGE = pytest.mark.skipif(
-    not _has_command("sql"), reason="`runlens sql` comes with branch admin"
-)
-AFTER_REALLIBS_MERGE = pytest.mark.skipif(
-    not (ROOT / "examples" / "openai_agent.py").exists(),
-    reason="examples/openai_agent.py and its fake server come with branch reallibs",
-)
 
 
 def test_1_make_run_starts_runlens_with_the_banner_shown(served: Served) -> None:
@@ -78,14 +52,12 @@ def test_2_the_demo_leaves_a_run_working(served: Served) -> None:
             os.kill(int(live.group(2)), signal.SIGTERM)  # the demo's, started by this test
 
 
-@AFTER_UI_MERGE
 def test_3_the_ui_is_served_at_the_api_port(served: Served) -> None:
     assert "Open http://127.0.0.1:8000." in (ROOT / "README.md").read_text()
     page = httpx.get(served.api_url + "/", timeout=30)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 
 
-@AFTER_ADMIN_MERGE
 def test_3_sql_answers_while_runlens_runs(served: Served) -> None:
     [block] = blocks("3. Open the UI")
     done = served.run(block)
@@ -95,7 +67,7 @@ def test_3_sql_answers_while_runlens_runs(served: Served) -> None:
 
 def test_4_the_pydantic_ai_example_sends_its_prompts(served: Served) -> None:
     exports, (install, agent), *_ = blocks("4. Send your own agent's spans")
-    assert install == "pip install -e '.[replay]'"
+    assert install == "pip install -e '.[examples]'"
     done = served.run([*exports, agent])
     assert done.returncode == 0, done.stderr
     found = re.search(r"run (\w{32}): Here is the forecast: 18 °C and cloudy in Oslo", done.stdout)
@@ -109,17 +81,20 @@ def test_4_the_pydantic_ai_example_sends_its_prompts(served: Served) -> None:
 
 
 def test_4_the_examples_extra_installs_what_the_examples_import() -> None:
-    """`pip install -e '.[replay]'` is not run here (it would change the test's own venv):
-    the extra exists and what it names is what the examples import, installed in CI."""
+    """`pip install -e '.[examples]'` is not run here (it would change the test's own venv):
+    the extras exist and what they name is what the examples import, installed in CI."""
     requirements = importlib.metadata.requires("runlens") or []
-    extra = [r.split(";")[0] for r in requirements if 'extra == "replay"' in r]
+    extra = [
+        r.split(";")[0]
+        for r in requirements
+        if 'extra == "replay"' in r or 'extra == "examples"' in r
+    ]
     names = {re.split(r"[\[<>=! ]", r, maxsplit=1)[0] for r in extra}
-    assert {"pydantic-ai-slim", "openai"} <= names
+    assert {"pydantic-ai-slim", "openai", "openinference-instrumentation-openai"} <= names
     for name in names:
         assert importlib.metadata.version(name)
 
 
-@AFTER_REALLIBS_MERGE
 def test_4_the_openai_example_runs_against_its_fake_server(served: Served) -> None:
     _, _, [fake_server], openai_block = blocks("4. Send your own agent's spans")
     fake = served.start([fake_server])
