@@ -13,131 +13,138 @@
   when its agent failed). A run whose root ended is failed when the root failed or such an
   agent did; an agent below a tool or an LLM call (a sub-agent) fails only its caller.
 
-Every reader applies these functions: the run summaries (through the spans' shapes), replay
-cost comparison, the export.
+Every reader applies these functions: the run summaries (through the spans' shapes, read as
+columns), replay cost comparison, the export. A run's shape may leave out spans other than
+LLM calls, agents, `other` spans and roots: the rules stop at such a span as at a missing one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from runlens.semconv.records import CostSource, SpanKind, SpanRecord, SpanStatus
 
+_MAX_DEPTH = 256  # ancestors walked from a span (a cycle of broken parent ids ends there)
+_LLM, _SUMMARIZATION = SpanKind.LLM_CALL.value, SpanKind.SUMMARIZATION.value
+_AGENT, _OTHER = SpanKind.AGENT.value, SpanKind.OTHER.value
+_NONE, _ERROR = CostSource.NONE.value, SpanStatus.ERROR.value
+
 
 @dataclass(frozen=True, slots=True)
-class SpanShape:
-    """The fields of a span the counting rules read."""
+class RunShape:
+    """The fields of a run's spans that the rules read, as parallel columns (kinds, statuses
+    and cost sources as their text values)."""
 
-    span_id: str
-    parent_span_id: str
-    kind: SpanKind
-    status: SpanStatus
-    cost_source: CostSource
-    response_id: str
-    start_time_unix_nano: int
+    span_ids: Sequence[str]
+    parent_ids: Sequence[str]
+    kinds: Sequence[str]
+    statuses: Sequence[str]
+    cost_sources: Sequence[str]
+    response_ids: Sequence[str]
+    starts: Sequence[int]
 
-
-def shape_of(span: SpanRecord) -> SpanShape:
-    return SpanShape(
-        span.span_id,
-        span.parent_span_id,
-        span.kind,
-        span.status,
-        span.cost_source,
-        span.response_id,
-        span.start_time_unix_nano,
-    )
-
-
-def is_llm_call(kind: SpanKind, cost_source: CostSource) -> bool:
-    return kind is SpanKind.LLM_CALL or (
-        kind is SpanKind.SUMMARIZATION and cost_source is not CostSource.NONE
-    )
+    @classmethod
+    def of(cls, spans: Sequence[SpanRecord]) -> RunShape:
+        return cls(
+            [s.span_id for s in spans],
+            [s.parent_span_id for s in spans],
+            [s.kind.value for s in spans],
+            [s.status.value for s in spans],
+            [s.cost_source.value for s in spans],
+            [s.response_id for s in spans],
+            [s.start_time_unix_nano for s in spans],
+        )
 
 
-def is_agent(kind: SpanKind, cost_source: CostSource) -> bool:
+def is_llm_call(kind: str, cost_source: str) -> bool:
+    return kind == _LLM or (kind == _SUMMARIZATION and cost_source != _NONE)
+
+
+def is_agent(kind: str, cost_source: str) -> bool:
     """An agent span, or a summarization that is not an LLM call (a summarizing agent)."""
-    return kind is SpanKind.AGENT or (
-        kind is SpanKind.SUMMARIZATION and cost_source is CostSource.NONE
-    )
+    return kind == _AGENT or (kind == _SUMMARIZATION and cost_source == _NONE)
 
 
-def _by_id(shapes: Iterable[SpanShape]) -> dict[str, SpanShape]:
-    return {s.span_id: s for s in shapes}
+def _llm_flags(shape: RunShape) -> list[bool]:
+    """`is_llm_call` of every row (inlined: it runs over every span of every refreshed run)."""
+    return [
+        k == _LLM or (k == _SUMMARIZATION and c != _NONE)
+        for k, c in zip(shape.kinds, shape.cost_sources, strict=True)
+    ]
 
 
-def wrapper_calls(shapes: Sequence[SpanShape]) -> set[str]:
-    """LLM calls with another LLM call below them, reached through `other` spans only."""
-    by_id = _by_id(shapes)
-    wrappers: set[str] = set()
-    for shape in shapes:
-        if not is_llm_call(shape.kind, shape.cost_source):
-            continue
-        seen = {shape.span_id}
-        parent = by_id.get(shape.parent_span_id)
-        while parent is not None and parent.span_id not in seen:
-            if is_llm_call(parent.kind, parent.cost_source):
-                wrappers.add(parent.span_id)
+def _wrappers(shape: RunShape, llm: list[bool]) -> set[int]:
+    """Rows of LLM calls with another LLM call below them, reached through `other` spans."""
+    index = dict(zip(shape.span_ids, range(len(shape.span_ids)), strict=True))
+    parents, kinds = shape.parent_ids, shape.kinds
+    wrappers: set[int] = set()
+    for row in compress(range(len(llm)), llm):
+        up = index.get(parents[row])
+        for _ in range(_MAX_DEPTH):
+            if up is None or llm[up]:
                 break
-            if parent.kind is not SpanKind.OTHER:
-                break
-            seen.add(parent.span_id)
-            parent = by_id.get(parent.parent_span_id)
+            up = index.get(parents[up]) if kinds[up] == _OTHER else None
+        if up is not None and up != row and llm[up]:
+            wrappers.add(up)
     return wrappers
 
 
-def uncounted_calls(shapes: Sequence[SpanShape]) -> set[str]:
+def uncounted_calls(shape: RunShape) -> set[str]:
     """The run's LLM calls that are not counted: wrappers and repeats of a response."""
-    uncounted = wrapper_calls(shapes)
+    llm = _llm_flags(shape)
+    uncounted = _wrappers(shape, llm)
+    ids, starts = shape.response_ids, shape.starts
     leaves = sorted(
-        (
-            s
-            for s in shapes
-            if s.response_id and s.span_id not in uncounted and is_llm_call(s.kind, s.cost_source)
-        ),
-        key=lambda s: (s.start_time_unix_nano, s.span_id),
+        (row for row in compress(range(len(llm)), llm) if ids[row] and row not in uncounted),
+        key=lambda row: (starts[row], shape.span_ids[row]),
     )
     seen: set[str] = set()
-    for shape in leaves:
-        if shape.response_id in seen:
-            uncounted.add(shape.span_id)
-        seen.add(shape.response_id)
-    return uncounted
+    for row in leaves:
+        if ids[row] in seen:
+            uncounted.add(row)
+        seen.add(ids[row])
+    return {shape.span_ids[row] for row in uncounted}
 
 
 def counted_calls(spans: Sequence[SpanRecord]) -> frozenset[str]:
     """The span ids of the run's counted calls."""
-    shapes = [shape_of(s) for s in spans]
-    uncounted = uncounted_calls(shapes)
+    shape = RunShape.of(spans)
+    uncounted = uncounted_calls(shape)
     return frozenset(
-        s.span_id
-        for s in shapes
-        if is_llm_call(s.kind, s.cost_source) and s.span_id not in uncounted
+        span_id
+        for span_id, is_llm in zip(shape.span_ids, _llm_flags(shape), strict=True)
+        if is_llm and span_id not in uncounted
     )
 
 
-def has_failing_agent(shapes: Sequence[SpanShape]) -> bool:
+def has_failing_agent(shape: RunShape) -> bool:
     """A failed agent span reached from the run's root through `other` spans only."""
-    by_id = _by_id(shapes)
-    return any(
-        shape.status is SpanStatus.ERROR
-        and is_agent(shape.kind, shape.cost_source)
-        and shape.parent_span_id
-        and _below_root(shape, by_id)
-        for shape in shapes
-    )
+    if _ERROR not in shape.statuses:
+        return False
+    failed = [
+        row
+        for row, (kind, status, cost) in enumerate(
+            zip(shape.kinds, shape.statuses, shape.cost_sources, strict=True)
+        )
+        if status == _ERROR and is_agent(kind, cost) and shape.parent_ids[row]
+    ]
+    if not failed:
+        return False
+    index = dict(zip(shape.span_ids, range(len(shape.span_ids)), strict=True))
+    return any(_below_root(shape, index, row) for row in failed)
 
 
-def _below_root(shape: SpanShape, by_id: Mapping[str, SpanShape]) -> bool:
+def _below_root(shape: RunShape, index: dict[str, int], row: int) -> bool:
     """The span's ancestors up to the root (excluded) are all `other` spans."""
-    seen = {shape.span_id}
-    parent = by_id.get(shape.parent_span_id)
-    while parent is not None and parent.span_id not in seen:
-        if not parent.parent_span_id:
-            return True
-        if parent.kind is not SpanKind.OTHER:
+    up = index.get(shape.parent_ids[row])
+    for _ in range(_MAX_DEPTH):
+        if up is None:
             return False
-        seen.add(parent.span_id)
-        parent = by_id.get(parent.parent_span_id)
+        if not shape.parent_ids[up]:
+            return True
+        if shape.kinds[up] != _OTHER:
+            return False
+        up = index.get(shape.parent_ids[up])
     return False

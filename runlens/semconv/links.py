@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from runlens.semconv.coerce import loads
-from runlens.semconv.counting import is_agent
+from runlens.semconv.counting import counted_calls, is_agent
 from runlens.semconv.records import SpanKind, SpanRecord
 
 _CALL_ID_MARK = "tool_call_id"
@@ -32,7 +32,8 @@ def call_id_in(payload: str) -> str:
 def link_tool_calls(spans: Sequence[SpanRecord]) -> dict[tuple[str, str], str]:
     """(LLM span id, requested call id) → tool execution span id.
 
-    By call id first (within one run). Otherwise, for executions not linked by id: same run,
+    By call id first (within one run), counted calls before the calls that wrap them.
+    Otherwise, for executions not linked by id: same run,
     same agent (the nearest agent span above both, else the same topmost known ancestor: the
     LLM call and the tool may sit in sibling subtrees, as LangGraph's `model` and `tools`
     chains), same tool name, started after the requesting LLM span started; the k-th such
@@ -47,8 +48,12 @@ def link_tool_calls(spans: Sequence[SpanRecord]) -> dict[tuple[str, str], str]:
     links: dict[tuple[str, str], str] = {}
     used: set[str] = set()
     pending: list[tuple[int, int, SpanRecord, str, str]] = []
+    # Counted calls first: a call that wraps another (stacked instrumentation) requests the
+    # same tool calls as the call it wraps, and the execution goes to the call the run counts.
+    counted = counted_calls(spans)
     requesters = sorted(
-        (s for s in spans if s.tool_calls), key=lambda s: (s.start_time_unix_nano, s.span_id)
+        (s for s in spans if s.tool_calls),
+        key=lambda s: (s.span_id not in counted, s.start_time_unix_nano, s.span_id),
     )
     for llm in requesters:
         for position, call in enumerate(llm.tool_calls):

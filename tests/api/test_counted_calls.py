@@ -21,7 +21,9 @@ RUN = """query ($id: ID!) { run(id: $id) {
   agent { name } error { type message }
   tokens { input cached output total }
   events(kinds: [LLM_CALL]) { totalCount edges { node {
-    name ... on LlmCall { context { edges { node { role isNew } } } } } } }
+    name ... on LlmCall {
+      counted toolCalls { execution { name } } context { edges { node { role isNew } } }
+    } } } }
 } }"""
 COSTS = """query ($id: ID!) {
   compareRuns(originalId: $id, replayId: $id) { originalCostUsd }
@@ -64,6 +66,11 @@ def agents_run(recorder: Recorder, stack: type[AgentsRun | TraceloopRun] = Agent
 def assert_counted_once(run: dict[str, Any]) -> None:
     assert run["status"] == "COMPLETED"
     assert run["events"]["totalCount"] == 4  # every LLM span is shown
+    calls = [edge["node"] for edge in run["events"]["edges"]]
+    assert [call["counted"] for call in calls] == [False, True, False, True]  # wrapper, leaf
+    # Both ask for the tool; its execution is linked to the call the run counts.
+    wrapper, leaf = (call["toolCalls"][0]["execution"] for call in calls[:2])
+    assert wrapper is None and leaf is not None
     assert run["turns"] == 2
     assert run["tokens"]["input"] == 2 * INPUT_TOKENS
     assert run["tokens"]["output"] == 2 * OUTPUT_TOKENS

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runlens.semconv.counting import SpanShape, counted_calls, has_failing_agent, uncounted_calls
+from runlens.semconv.counting import RunShape, counted_calls, has_failing_agent, uncounted_calls
 from runlens.semconv.mapping import map_span
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import CostSource, RawSpan, SpanKind, SpanStatus
 
 LLM, AGENT, TOOL, OTHER = SpanKind.LLM_CALL, SpanKind.AGENT, SpanKind.TOOL_EXECUTION, SpanKind.OTHER
+Row = tuple[str, str, str, str, str, str, int]
 
 
 def shape(
@@ -21,43 +22,48 @@ def shape(
     response_id: str = "",
     start: int = 0,
     cost_source: CostSource | None = None,
-) -> SpanShape:
+) -> Row:
     if cost_source is None:
         cost_source = CostSource.PRICE_TABLE if kind is LLM else CostSource.NONE
-    return SpanShape(span_id, parent, kind, status, cost_source, response_id, start)
+    return (span_id, parent, kind.value, status.value, cost_source.value, response_id, start)
+
+
+def run(*rows: Row) -> RunShape:
+    ids, parents, kinds, statuses, sources, responses, starts = zip(*rows, strict=True)
+    return RunShape(ids, parents, kinds, statuses, sources, responses, starts)
 
 
 def test_a_wrapper_through_chains_is_not_counted_and_its_leaf_is() -> None:
-    shapes = [
+    shapes = run(
         shape("root", "", AGENT),
         shape("turn", "root", OTHER),
         shape("response", "turn", LLM, start=1),
         shape("chain", "response", OTHER),
         shape("inner", "chain", LLM, response_id="resp_1", start=2),
-    ]
+    )
     assert uncounted_calls(shapes) == {"response"}
 
 
 def test_a_call_below_an_agent_or_a_tool_is_a_call_of_its_own() -> None:
-    shapes = [
+    shapes = run(
         shape("chat", "root", LLM),
         shape("summarizer", "chat", SpanKind.SUMMARIZATION),  # a summarizing agent
         shape("summary-chat", "summarizer", LLM),
         shape("tool", "chat-2", TOOL),
         shape("chat-2", "root", LLM),
         shape("tool-chat", "tool", LLM),
-    ]
+    )
     assert uncounted_calls(shapes) == set()
 
 
 def test_a_response_counts_once_among_the_leaves() -> None:
-    shapes = [
+    shapes = run(
         # the wrapper starts first and shares the response id: the leaf is the one counted
         shape("outer", "agent", LLM, response_id="resp_1", start=1),
         shape("inner", "outer", LLM, response_id="resp_1", start=2),
         shape("again", "agent", LLM, response_id="resp_1", start=3),
         shape("compact", "agent", SpanKind.SUMMARIZATION, cost_source=CostSource.PRICE_TABLE),
-    ]
+    )
     assert uncounted_calls(shapes) == {"outer", "again"}
 
 
@@ -77,13 +83,13 @@ def test_pydantic_ai_history_summarizer_calls_all_count(
 def test_the_agent_under_a_workflow_root_decides_but_a_sub_agent_does_not() -> None:
     workflow = [shape("root", "", AGENT), shape("task", "root", OTHER)]
     failed_agent = shape("agent", "task", AGENT, status=SpanStatus.ERROR)
-    assert has_failing_agent([*workflow, failed_agent])
-    recovered = [
+    assert has_failing_agent(run(*workflow, failed_agent))
+    recovered = run(
         *workflow,
         shape("agent", "task", AGENT),
         shape("tool", "agent", TOOL, status=SpanStatus.ERROR),
         shape("sub-agent", "tool", AGENT, status=SpanStatus.ERROR),
         shape("chat", "agent", LLM, status=SpanStatus.ERROR),
-    ]
+    )
     assert not has_failing_agent(recovered)
-    assert not has_failing_agent([shape("root", "", AGENT, status=SpanStatus.ERROR)])
+    assert not has_failing_agent(run(shape("root", "", AGENT, status=SpanStatus.ERROR)))

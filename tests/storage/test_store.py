@@ -253,15 +253,19 @@ def test_a_failed_child_does_not_fail_a_completed_run(
     assert (summary.action_count, summary.action_ok_count) == (2, 1)
 
 
-def test_agent_falls_back_to_the_service_name(store: ClickHouseStore, project_id: str) -> None:
-    write(store, [root(project_id, "run-1", service_name="svc")], [])
+def test_agent_falls_back_to_the_root_agent_then_the_service_name(
+    store: ClickHouseStore, project_id: str
+) -> None:
+    write(store, [root(project_id, "run-1", service_name="svc", kind=SpanKind.OTHER)], [])
     write(store, [root(project_id, "run-2", service_name="svc", agent_id="id-7")], [])
+    write(store, [root(project_id, "run-3", service_name="svc", name="invoke_agent planner")], [])
 
-    one, two = store.run_summary(project_id, "run-1"), store.run_summary(project_id, "run-2")
+    one, two, three = (store.run_summary(project_id, f"run-{n}") for n in (1, 2, 3))
 
-    assert one is not None and two is not None
+    assert one is not None and two is not None and three is not None
     assert (one.agent_id, one.agent_name) == ("svc", "svc")
     assert (two.agent_id, two.agent_name) == ("id-7", "id-7")
+    assert (three.agent_id, three.agent_name) == ("planner", "planner")
 
 
 def test_a_late_span_of_an_old_run_is_still_counted(

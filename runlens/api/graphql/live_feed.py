@@ -41,6 +41,7 @@ from runlens.api.graphql.types.common import Long
 from runlens.api.graphql.types.events import Event, event_id
 from runlens.api.graphql.types.live import OutputChunk
 from runlens.bus import LiveBus
+from runlens.semconv.counting import counted_calls
 from runlens.semconv.events import apply_log_events
 from runlens.semconv.links import link_tool_calls
 from runlens.semconv.records import LogRecord, SpanRecord, SpanStatus
@@ -158,6 +159,7 @@ class LiveTimeline:
             requested_by=_Lazy(lambda: requested_by(linked)),
             chunks=_Lazy(lambda: sorted_chunks(chunks)),
             previous_llm=_Lazy(lambda: previous_llm_calls(spans)),
+            counted=_Lazy(lambda: dict.fromkeys(counted_calls(spans), True)),
         )
 
 

@@ -31,6 +31,7 @@ class TimelineView:
     requested_by: Mapping[str, str] = field(default_factory=dict)  # tool span -> llm span
     chunks: Mapping[str, tuple[LogRecord, ...]] = field(default_factory=dict)  # span -> output
     previous_llm: Mapping[str, str] = field(default_factory=dict)  # llm span -> previous one
+    counted: Mapping[str, bool] = field(default_factory=dict)  # the run's counted LLM calls
 
 
 def build_view(timeline: RunTimeline | None, summary: RunSummary | None) -> TimelineView:
@@ -54,6 +55,7 @@ def build_view(timeline: RunTimeline | None, summary: RunSummary | None) -> Time
         requested_by=requested_by(links),
         chunks=sorted_chunks(chunks),
         previous_llm=previous_llm_calls(spans),
+        counted=dict.fromkeys(counted_calls(spans), True),
     )
 
 

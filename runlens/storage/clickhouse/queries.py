@@ -96,15 +96,23 @@ _SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
     unpriced_count, models, error_type, error_message, version, spans_seq)"""
 
-# What the counting rules read of a span (`semconv.counting.SpanShape`).
-SHAPE_COLUMNS = """project_id, run_id, span_id, parent_span_id, kind, status, cost_source,
-    response_id, toUnixTimestamp64Nano(start_time) AS start_ns"""
+# What the counting rules read of a run (`semconv.counting.RunShape`), one row per run. Only
+# the spans the rules can meet: LLM calls, agents, summarizations, `other` spans and roots (the
+# rules stop at any other span as at a missing one).
+SHAPE_COLUMNS = """project_id, run_id, groupArray(span_id) AS span_ids,
+    groupArray(parent_span_id) AS parent_ids, groupArray(toString(kind)) AS kinds,
+    groupArray(toString(status)) AS statuses, groupArray(toString(cost_source)) AS cost_sources,
+    groupArray(response_id) AS response_ids,
+    groupArray(toUnixTimestamp64Nano(start_time)) AS starts"""
+SHAPE_SPANS = """(kind IN ('llm_call', 'summarization', 'agent', 'other') OR parent_span_id = '')"""
 
-# What the counting rules read of the runs a recompute rewrites (`shapes.counting_params`).
+# The shapes of the runs a recompute rewrites (`shapes.counting_params`).
 RUN_SHAPES = f"""SELECT {SHAPE_COLUMNS}
 FROM {SPANS} FINAL
 WHERE {_KEYS_FILTER}
-  AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')"""
+  AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')
+  AND {SHAPE_SPANS}
+GROUP BY project_id, run_id"""
 
 # An LLM call (`semconv.counting.is_llm_call`); counted unless listed in `uncounted`.
 IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""

@@ -2,8 +2,9 @@
 
 Which LLM calls a run does not count and whether its agent failed depend on how its spans
 nest, and spans arrive in any order and in separate writes: so every summary recompute reads
-the shapes of the whole runs it rewrites (a few narrow columns, the same scan bounds) and hands
-the outcome to `RECOMPUTE_SUMMARIES` as parameters; an export reads them for its page of runs.
+the shapes of the whole runs it rewrites (`queries.RUN_SHAPES`: a few narrow columns, one row
+per run, the same scan bounds) and hands the outcome to `RECOMPUTE_SUMMARIES` as parameters;
+an export reads them for its page of runs.
 """
 
 from __future__ import annotations
@@ -13,27 +14,25 @@ from typing import Any
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
-from runlens.semconv.counting import SpanShape, has_failing_agent, uncounted_calls
-from runlens.semconv.records import CostSource, SpanKind, SpanStatus
+from runlens.semconv.counting import RunShape, has_failing_agent, uncounted_calls
 from runlens.storage.clickhouse.queries import RUN_SHAPES
 
 
-def shapes_by_run(table: pa.Table) -> dict[tuple[str, str], list[SpanShape]]:
-    """A read of `queries.SHAPE_COLUMNS`, by (project, run)."""
-    c = table.to_pydict()
-    runs: dict[tuple[str, str], list[SpanShape]] = {}
-    for i, span_id in enumerate(c["span_id"]):
-        shape = SpanShape(
-            span_id,
-            c["parent_span_id"][i],
-            SpanKind(c["kind"][i]),
-            SpanStatus(c["status"][i]),
-            CostSource(c["cost_source"][i]),
-            c["response_id"][i],
-            c["start_ns"][i],
+def shapes_by_run(table: pa.Table) -> dict[tuple[str, str], RunShape]:
+    """A read of `queries.SHAPE_COLUMNS` (one row per run), by (project, run)."""
+    c = {name: table.column(name).to_pylist() for name in table.column_names}
+    return {
+        (project_id, c["run_id"][i]): RunShape(
+            c["span_ids"][i],
+            c["parent_ids"][i],
+            c["kinds"][i],
+            c["statuses"][i],
+            c["cost_sources"][i],
+            c["response_ids"][i],
+            c["starts"][i],
         )
-        runs.setdefault((c["project_id"][i], c["run_id"][i]), []).append(shape)
-    return runs
+        for i, project_id in enumerate(c["project_id"])
+    }
 
 
 def counting_params(client: Client, params: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +41,8 @@ def counting_params(client: Client, params: dict[str, Any]) -> dict[str, Any]:
     runs = shapes_by_run(client.query_arrow(RUN_SHAPES, parameters=params))
     uncounted: list[tuple[str, str, str]] = []
     failing: list[tuple[str, str]] = []
-    for (project_id, run_id), shapes in runs.items():
-        uncounted.extend((project_id, run_id, s) for s in sorted(uncounted_calls(shapes)))
-        if has_failing_agent(shapes):
+    for (project_id, run_id), shape in runs.items():
+        uncounted.extend((project_id, run_id, s) for s in sorted(uncounted_calls(shape)))
+        if has_failing_agent(shape):
             failing.append((project_id, run_id))
     return {"uncounted": uncounted, "failing": failing}

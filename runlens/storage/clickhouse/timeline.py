@@ -16,6 +16,7 @@ from runlens.storage.clickhouse.queries import (
     LOG_COLUMNS,
     LOGS,
     SHAPE_COLUMNS,
+    SHAPE_SPANS,
     SPAN_COLUMNS,
     SPANS,
     Select,
@@ -277,7 +278,8 @@ ORDER BY run_id, start_time_unix_nano, span_id"""
 # The shapes of every span of the exported runs: which LLM calls the runs count.
 ACTION_SHAPES = f"""SELECT {SHAPE_COLUMNS}
 FROM {SPANS} FINAL
-WHERE {_KEYS}"""
+WHERE {_KEYS} AND {SHAPE_SPANS}
+GROUP BY project_id, run_id"""
 
 # GenAI events (not terminal output) that may carry an LLM call's content.
 ACTION_EVENT_LOGS = f"""SELECT {LOG_COLUMNS}
@@ -307,7 +309,9 @@ def run_actions(select: Select, run_ids: Sequence[str], payloads: bool) -> dict[
         run_id: RunTimeline(
             spans=tuple(found),
             logs=tuple(logs.get(run_id, ())),
-            uncounted=frozenset(uncounted_calls(shapes.get(run_id, []))),
+            uncounted=frozenset(uncounted_calls(shapes[run_id]))
+            if run_id in shapes
+            else frozenset(),
         )
         for run_id, found in spans.items()
     }

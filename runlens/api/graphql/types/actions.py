@@ -114,6 +114,14 @@ class LlmCall(Event):
     def content_captured(self) -> bool:
         return content_captured(self.span)
 
+    @strawberry.field(
+        description="Whether the run's totals count this call: false for a call with another "
+        "LLM call below it (stacked instrumentation) or a repeat of a response "
+        '(docs/semconv.md, "What a run counts").'
+    )
+    def counted(self) -> bool:
+        return self.span.span_id in self.view.counted
+
     @strawberry.field(description="The text of the model's output.")
     def response(self) -> str | None:
         return output_text(self.span) or None
