@@ -76,18 +76,12 @@ LIBRARIES = [
 SCENARIOS = ("tool", "stream")  # the runs that complete; `error` is tested on its own
 
 
-def cases(
-    *, known: dict[tuple[str, str | None], int] | None = None, scenarios: bool = True
-) -> list[object]:
-    """Parameters over the libraries (and the completing scenarios); `known` marks the cases
-    that fail until issue 11 item N is fixed: (library, scenario or None for all) -> N."""
-    known = known or {}
+def cases(*, scenarios: bool = True) -> list[object]:
+    """Parameters over the libraries (and the completing scenarios)."""
     params: list[object] = []
     for library in LIBRARIES:
         for scenario in SCENARIOS if scenarios else (None,):
-            item = known.get((library.name, scenario), known.get((library.name, None)))
-            marks = [pytest.mark.xfail(reason=f"issue 11 item {item}", strict=True)] if item else []
             values = (library, scenario) if scenarios else (library,)
             ident = f"{library.name}-{scenario}" if scenarios else library.name
-            params.append(pytest.param(*values, marks=marks, id=ident))
+            params.append(pytest.param(*values, id=ident))
     return params

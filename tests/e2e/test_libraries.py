@@ -3,8 +3,7 @@ server, exported with the standard OTLP exporters to a real `runlens serve`; wha
 is read back through GraphQL and held against what the fake server answered.
 
 Each library plays three runs: `tool` (the model calls a tool, then answers), `stream` (the same,
-streamed) and `error` (the model refuses the prompt as too long). Cases marked xfail are known
-gaps tracked by issue 11 (the item number is in the mark); they turn green with the fix.
+streamed) and `error` (the model refuses the prompt as too long).
 """
 
 from __future__ import annotations
@@ -79,7 +78,7 @@ def test_one_run_holds_the_agent_and_its_actions(
     assert all(e["status"] == "FINISHED" for e in events)
 
 
-@pytest.mark.parametrize(("library",), cases(scenarios=False, known={("langchain", None): 5}))
+@pytest.mark.parametrize(("library",), cases(scenarios=False))
 def test_agent_name(library: Library, played: Played, gql: GraphQL) -> None:
     for run_id in played(library).values():
         run, _ = detail(gql, run_id)
@@ -112,7 +111,7 @@ def test_cost(library: Library, scenario: str, played: Played, gql: GraphQL) -> 
     assert (run["costComplete"], run["unpricedActions"]) == (True, 0)
 
 
-@pytest.mark.parametrize(("library", "scenario"), cases(known={("langchain", None): 4}))
+@pytest.mark.parametrize(("library", "scenario"), cases())
 def test_tool_call_links_to_its_execution(
     library: Library, scenario: str, played: Played, gql: GraphQL
 ) -> None:
@@ -129,14 +128,7 @@ def test_tool_call_links_to_its_execution(
     assert answering["toolCalls"] == []
 
 
-STREAMED_EMPTY_TEXT_PART = {
-    ("openllmetry", "stream"): 8,
-    ("openai-v2-span", "stream"): 8,
-    ("openai-v2-event", "stream"): 8,
-}
-
-
-@pytest.mark.parametrize(("library", "scenario"), cases(known=STREAMED_EMPTY_TEXT_PART))
+@pytest.mark.parametrize(("library", "scenario"), cases())
 def test_response_text(library: Library, scenario: str, played: Played, gql: GraphQL) -> None:
     _, events = detail(gql, played(library)[scenario])
     expected = [TOOL_REQUEST, ANSWER]
@@ -145,7 +137,7 @@ def test_response_text(library: Library, scenario: str, played: Played, gql: Gra
     assert [e["response"] for e in llm_calls(events)] == expected
 
 
-@pytest.mark.parametrize(("library", "scenario"), cases(known=STREAMED_EMPTY_TEXT_PART))
+@pytest.mark.parametrize(("library", "scenario"), cases())
 def test_context_marks_only_what_is_new(
     library: Library, scenario: str, played: Played, gql: GraphQL
 ) -> None:
@@ -171,7 +163,7 @@ def test_failed_call_is_explained(library: Library, played: Played, gql: GraphQL
     assert failed["tokens"]["total"] == 0
 
 
-@pytest.mark.parametrize(("library",), cases(scenarios=False, known={("openai-agents", None): 6}))
+@pytest.mark.parametrize(("library",), cases(scenarios=False))
 def test_failed_run_status_and_error_type(library: Library, played: Played, gql: GraphQL) -> None:
     run, _ = detail(gql, played(library)["error"])
     assert run["status"] == "FAILED"
@@ -179,7 +171,7 @@ def test_failed_run_status_and_error_type(library: Library, played: Played, gql:
     assert "maximum context length" in run["error"]["message"]
 
 
-@pytest.mark.parametrize(("library",), cases(scenarios=False, known={("openai-agents", None): 7}))
+@pytest.mark.parametrize(("library",), cases(scenarios=False))
 def test_failed_call_without_usage_costs_nothing(
     library: Library, played: Played, gql: GraphQL
 ) -> None:
@@ -198,7 +190,6 @@ def test_stacked_instrumentation_counts_tokens_and_cost_once(
     assert run["costUsd"] == pytest.approx(sum(ALL.cost(usage) for usage in CALLS), rel=1e-9)
 
 
-@pytest.mark.xfail(reason="issue 11 item 3", strict=True)
 @pytest.mark.parametrize("scenario", ["tool", "stream"])
 def test_stacked_instrumentation_counts_turns_once(
     scenario: str, played: Played, gql: GraphQL
