@@ -75,7 +75,7 @@ def test_collector_pipelines_use_defined_components(path: Path) -> None:
     service = config["service"]
     for extension in service.get("extensions", []):
         assert extension in config["extensions"], extension
-    assert set(service["pipelines"]) <= {"traces", "logs"}  # what runlens receives
+    assert set(service["pipelines"]) <= {"traces", "logs", "metrics"}  # what runlens receives
     for pipeline in service["pipelines"].values():
         for kind in ("receivers", "processors", "exporters"):
             for component in pipeline.get(kind, []):

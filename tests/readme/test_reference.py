@@ -24,7 +24,13 @@ TUTORIAL = (
     "5. Watch a run live, and stop it",
     "6. Replay it",
 )
-REFERENCE = ("Troubleshooting", "Reading runs: GraphQL", "Replay", "Projects and API keys")
+REFERENCE = (
+    "Troubleshooting",
+    "Reading runs: GraphQL",
+    "Replay",
+    "Projects and API keys",
+    "SQL",
+)
 NOT_RUN = {
     "Development": "make targets: CI runs `make lint` and `make test` (.ci/run); the benchmarks "
     "take minutes to hours and print figures, they are run by hand for the notes",
@@ -76,22 +82,31 @@ def test_a_locked_store_is_explained_and_another_directory_works(
         assert server.stop() == 0
 
 
-def test_metric_exports_are_refused_as_the_readme_says(
+def test_metric_exports_are_stored_as_the_readme_says(
     served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, _, [no_metrics] = blocks("Troubleshooting")
     done = served.run([no_metrics, 'test "$OTEL_METRICS_EXPORTER" = none'])
     assert done.returncode == 0, done.stderr
-    said = _troubleshooting("The agent logs")
-    quoted = re.search(r"`(Failed to export metrics) … (StatusCode\.UNIMPLEMENTED)`", said)
-    assert quoted, said
+    said = _troubleshooting("The agent exports metrics")
+    assert "`runlens.metric_points`" in said
     exporter = OTLPMetricExporter(endpoint=f"http://{served.grpc}", insecure=True, timeout=5)
     meters = MeterProvider(metric_readers=[PeriodicExportingMetricReader(exporter)])
-    meters.get_meter("agent").create_counter("tokens").add(1)
+    meters.get_meter("agent").create_counter("readme.tokens").add(7)
     with caplog.at_level(logging.ERROR):
         meters.shutdown()
-    logged = caplog.text
-    assert quoted.group(1) in logged and quoted.group(2) in logged
+    assert "Failed to export" not in caplog.text
+    query = "SELECT sum(value) FROM metric_points FINAL WHERE metric_name = 'readme.tokens'"
+    stored = served.run([f'runlens sql "{query}" --format csv'])
+    assert stored.returncode == 0, stored.stderr
+    assert stored.stdout.strip().splitlines()[-1] == "7"
+
+
+def test_the_sql_section_queries_the_running_store(served: Served) -> None:
+    [[query]] = blocks("SQL")
+    done = served.run([query])
+    assert done.returncode == 0, done.stderr
+    assert "kind" in done.stdout
 
 
 def test_the_graphql_example_lists_runs(served: Served) -> None:
