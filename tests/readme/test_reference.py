@@ -97,14 +97,15 @@ def test_metric_exports_are_stored_as_the_readme_says(
         meters.shutdown()
     assert "Failed to export" not in caplog.text
     query = "SELECT sum(value) FROM metric_points FINAL WHERE metric_name = 'readme.tokens'"
-    stored = served.run([f'runlens sql "{query}" --format csv'])
+    # where `make run` keeps its store, as a user runs it
+    stored = served.run([f'runlens sql "{query}" --format csv'], cwd=served.data.parent)
     assert stored.returncode == 0, stored.stderr
     assert stored.stdout.strip().splitlines()[-1] == "7"
 
 
 def test_the_sql_section_queries_the_running_store(served: Served) -> None:
     [[query]] = blocks("SQL")
-    done = served.run([query])
+    done = served.run([query], cwd=served.data.parent)  # where `make run` keeps its store
     assert done.returncode == 0, done.stderr
     assert "kind" in done.stdout
 

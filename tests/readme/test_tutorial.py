@@ -60,7 +60,7 @@ def test_3_the_ui_is_served_at_the_api_port(served: Served) -> None:
 
 def test_3_sql_answers_while_runlens_runs(served: Served) -> None:
     [block] = blocks("3. Open the UI")
-    done = served.run(block)
+    done = served.run(block, cwd=served.data.parent)  # where `make run` keeps its store
     assert done.returncode == 0, done.stderr
     assert "agent_name" in done.stdout
 
