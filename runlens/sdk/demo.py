@@ -95,8 +95,8 @@ def run_demo(
     print(
         f"sent {len(scripts)} agent runs ({checked.sent} spans) to {where}, seed {seed}: "
         f"{len(scripts) - failed} completed, {failed} failed. "
-        f"Look at them in GraphiQL at http://{urlparse(endpoint).hostname or '127.0.0.1'}:8000"
-        "/graphql (the API port of `runlens serve`) or in SQL: "
+        f"Look at them at http://{urlparse(endpoint).hostname or '127.0.0.1'}:8000/runs "
+        "(the API port of `runlens serve`; GraphiQL at /graphql) or in SQL: "
         "SELECT * FROM runlens.run_summaries FINAL",
         file=out,
     )

@@ -74,10 +74,9 @@ def test_tab_keys_simulation_and_determinism(ui: Watched, ui_server: Server, age
     run = _coding_run(ui_server, agent)
     page = ui.open(f"/runs/{run}")
     page.get_by_role("tab", name=re.compile("Telemetry")).wait_for()
-    # s: simulation; r: simulate a replay
-    page.keyboard.press("s")
-    page.wait_for_url(re.compile(r"tab=simulation"))
+    # r: to the simulation tab, and simulate a replay (the tab may still be loading)
     page.keyboard.press("r")
+    page.wait_for_url(re.compile(r"tab=simulation"))
     sim = page.get_by_role("region", name="Replay simulation")
     sim.wait_for()
     summary = sim.inner_text().lower()  # the labels are upper case by style
@@ -104,6 +103,10 @@ def test_tab_keys_simulation_and_determinism(ui: Watched, ui_server: Server, age
         and page.get_by_text("After").first.is_visible()
     )
     ui.shot("run-determinism")
+    page.keyboard.press("s")
+    page.wait_for_url(re.compile(r"tab=simulation"))
+    page.keyboard.press("r")  # again, on a tab shown anew
+    page.get_by_role("region", name="Replay simulation").wait_for()
     page.keyboard.press("t")
     page.wait_for_url(re.compile(rf"/runs/{run}$"))
 

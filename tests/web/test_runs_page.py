@@ -200,3 +200,20 @@ def test_an_api_error_shows_its_message(ui: Watched) -> None:
 
 def _assert(condition: bool) -> None:
     assert condition
+
+
+def test_keyboard_moves_through_the_list(ui: Watched, ui_server: Server, agent: str) -> None:
+    older, newer = send(ui_server[0], agent, runs=2)
+    page = ui.open(f"/runs?agent={agent}")
+    eventually(lambda: _assert(rows(page) == [newer, older]))
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    assert page.evaluate("document.activeElement.dataset.run") == older
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/runs/{newer}$"))
+    page.get_by_role("tab", name=re.compile("Telemetry")).wait_for()
+    page.keyboard.press("]")
+    page.wait_for_url(re.compile(rf"/runs/{older}$"))
+    page.keyboard.press("[")
+    page.wait_for_url(re.compile(rf"/runs/{newer}$"))

@@ -11,7 +11,7 @@ export const EVENT_FIELDS = `
   id spanId parentId sequence kind name status outcome startedAt endedAt durationMs costUsd
   redactions redactedKinds binary
   error { type message remediation rawType rawMessage }
-  ... on LlmCall { model provider tokens { input output total } }
+  ... on LlmCall { model provider response tokens { input output total } }
   ... on ToolExecution { toolName callId }
 `;
 

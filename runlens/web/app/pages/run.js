@@ -15,6 +15,7 @@ import { Cost, RunDuration, When } from "./run_row.js";
 import { Telemetry } from "./run_telemetry.js";
 import { Simulation } from "./run_simulation.js";
 import { Determinism } from "./run_determinism.js";
+import { neighbour } from "./neighbours.js";
 
 export const EXPECTED_STEPS = "runlens.run.expected_steps";
 const RUN = `query Run($id: ID!) {
@@ -37,7 +38,7 @@ export function RunPage({ params }) {
   const [state, setState] = useState({ run: null, expected: null, error: null });
   const [notice, setNotice] = useState(null);
   const [reload, setReload] = useState(0);
-  const simulate = useRef(null); // set by the Simulation tab: runs simulateReplay
+  const simulate = useRef(null); // the Simulation tab's simulateReplay, while it is shown
 
   useEffect(() => {
     const abort = new AbortController();
@@ -71,14 +72,21 @@ export function RunPage({ params }) {
   }, [id, running]);
 
   const setTab = (next) => navigate(withQuery({ tab: next === "telemetry" ? null : next }), { replace: true });
+  const go = (step) => {
+    const next = neighbour(id, step);
+    if (next) navigate(`/runs/${encodeURIComponent(next)}${tab === "telemetry" ? "" : `?tab=${tab}`}`);
+  };
   useShortcuts([
+    { key: "[", description: "previous run in the list", handler: () => go(-1) },
+    { key: "]", description: "next run in the list", handler: () => go(1) },
     ...TABS.map((t) => ({ key: t.key, description: `${t.label} tab`, handler: () => setTab(t.id) })),
     {
       key: "r",
       description: "simulate a replay",
       handler: () => {
         setTab("simulation");
-        setTimeout(() => simulate.current?.(), 0);
+        if (simulate.current) simulate.current();
+        else simulate.pending = true; // the tab runs it once it is there
       },
     },
   ]);
@@ -89,10 +97,11 @@ export function RunPage({ params }) {
       retry=${unknown ? null : () => setReload((n) => n + 1)} />
       <p><${Link} href="/runs">Back to the runs<//></p>`;
   }
-  const run = state.run;
-  if (!run) return html`<${Loading} label="Loading the run…" />`;
+  // The actions load beside the run (not after it): the tab needs only the id until the
+  // run's status is known.
+  const run = state.run || { id, status: null };
   return html`<article class="run-page" aria-labelledby="run-title">
-    <${RunHeader} run=${run} expected=${state.expected} />
+    ${state.run ? html`<${RunHeader} run=${run} expected=${state.expected} />` : html`<${Loading} label="Loading the run…" />`}
     ${notice ? html`<p class=${`notice tone-${notice.tone}`} role=${notice.tone === "bad" ? "alert" : "status"}>
       ${notice.text} <button type="button" class="link small" onClick=${() => setNotice(null)}>dismiss</button></p>` : null}
     <div role="tablist" aria-label="Run details" class="tabs">
@@ -102,8 +111,8 @@ export function RunPage({ params }) {
     </div>
     <section role="tabpanel" id=${`panel-${tab}`} aria-labelledby=${`tab-${tab}`}>
       ${tab === "telemetry" ? html`<${Telemetry} run=${run} />` : null}
-      ${tab === "simulation" ? html`<${Simulation} run=${run} simulate=${simulate} />` : null}
-      ${tab === "determinism" ? html`<${Determinism} run=${run} />` : null}
+      ${tab === "simulation" && state.run ? html`<${Simulation} run=${run} simulate=${simulate} />` : null}
+      ${tab === "determinism" && state.run ? html`<${Determinism} run=${run} />` : null}
     </section>
   </article>`;
 }

@@ -5,6 +5,7 @@ import { formatCost, formatDuration, formatExact, formatTokens } from "../format
 import { KindIcon, OutcomeBadge } from "../components/status.js";
 import { JsonView } from "../components/json.js";
 import { CopyButton } from "../components/copy.js";
+import { Markdown } from "../components/markdown.js";
 
 const COMPLIANCE = "runlens.compliance.";
 
@@ -48,6 +49,7 @@ export function Inspector({ event, onClose }) {
       <h3>Compliance</h3>
       <dl class="meta">${compliance.map(([k, v]) => html`<dt>${k.slice(COMPLIANCE.length)}</dt><dd>${v}</dd>`)}</dl>
     </section>` : null}
+    ${event.response ? html`<section aria-label="Response"><h3>Response</h3><${Markdown} text=${event.response} /></section>` : null}
     <section aria-label="Input"><h3>Input</h3>
       <${JsonView} value=${event.input} binary=${event.binary} label="input" filename=${`${event.spanId}-input.json`} /></section>
     <section aria-label="Output"><h3>Output</h3>

@@ -38,7 +38,16 @@ export function Simulation({ run, simulate }) {
       .then((data) => setResult({ data: data.simulateReplay, error: null, loading: false }))
       .catch((error) => setResult({ data: null, error, loading: false }));
   };
-  simulate.current = go;
+  useEffect(() => {
+    simulate.current = go;
+    if (simulate.pending) {
+      simulate.pending = false;
+      go();
+    }
+    return () => {
+      simulate.current = null;
+    };
+  });
   const command = `runlens replay ${run.id} -- <your agent command>`;
   const sim = result.data;
   return html`<div class="simulation">

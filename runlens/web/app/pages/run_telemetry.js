@@ -69,9 +69,11 @@ export function Telemetry({ run }) {
       clearTimeout(timer);
     };
   }, [run.id, running]);
-  // Once the run has ended, read the final state of its actions.
+  // Once a running run has ended, read the final state of its actions.
+  const wasRunning = useRef(false);
   useEffect(() => {
-    if (!running) setRefresh((n) => n + 1);
+    if (wasRunning.current && !running) setRefresh((n) => n + 1);
+    wasRunning.current = running;
   }, [running]);
 
   const timer = useRef(0);

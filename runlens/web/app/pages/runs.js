@@ -10,6 +10,7 @@ import { Loading, ErrorState, Empty } from "../components/states.js";
 import { Intercepts } from "./intercepts.js";
 import { Filters, readFilters, filterVariables, isFiltered } from "./runs_filters.js";
 import { RunRow } from "./run_row.js";
+import { rememberList } from "./neighbours.js";
 
 const PAGE = 50;
 const RUNS = `query Runs($filter: RunFilter, $sort: RunSort, $first: Int, $after: String) {
@@ -66,6 +67,7 @@ export function RunsPage() {
         more: page.pageInfo.hasNextPage,
         loading: false,
         error: null,
+        shown: here.value.query.toString(), // the filters the rows are for (bench/ui.py waits on it)
       }))
       .catch((error) => error.name !== "AbortError" && setState((s) => ({ ...s, loading: false, error })));
     const apply = (update) => {
@@ -133,7 +135,9 @@ export function RunsPage() {
   ]);
 
   const { rows, loading, error } = state;
-  return html`<section class="runs-page" aria-labelledby="runs-title">
+  // The run pages' [ and ] walk this list (same tab only).
+  useEffect(() => rememberList(rows.map((r) => r.id), here.value.query.toString()), [rows]);
+  return html`<section class="runs-page" aria-labelledby="runs-title" aria-busy=${loading} data-shown=${state.shown}>
     <${Intercepts} />
     <div class="title-row">
       <h1 id="runs-title">Runs</h1>
