@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install e2e-deps run test lint smoke-wheel vendor bench bench-api bench-analysis fuzz demo clean
+.PHONY: help install e2e-deps run test lint smoke-wheel vendor bench bench-api bench-ui bench-analysis fuzz demo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ bench: install ## ingest benchmark: stored spans/s vs a do-nothing receiver, RSS
 
 bench-api: install ## API latency: GraphQL p50/p95 over 10M spans / 400k runs (loads once, ~6 min)
 	$(BIN)/python -m bench.api
+
+bench-ui: install ## web UI in headless chromium: Runs page, a 1,000-action run, filter changes (~3 min)
+	$(BIN)/python -m bench.ui
 
 bench-analysis: install ## compareRuns / determinismReport p50/p95 over 1,000-action runs (~1 min)
 	$(BIN)/python -m bench.analysis

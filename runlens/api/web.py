@@ -21,6 +21,10 @@ WEB_ROOT = Path(__file__).resolve().parents[1] / "web"
 SERVED = ("app", "vendor")  # folders under /assets/<version>/
 CLIENT_ROUTES = ("/", "/runs", "/runs/{rest:path}", "/activity")
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Scripts that are not modules of the UI: GraphiQL's page and its React builds.
+_NOT_MODULES = frozenset(
+    {"graphiql.js", "graphiql.min.js", "react.production.min.js", "react-dom.production.min.js"}
+)
 _IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.DOTALL)
 
 
@@ -39,7 +43,18 @@ class WebAssets:
             digest.update(path.read_bytes())
         version = digest.hexdigest()[:12]
         base = f"/assets/{version}"
-        index = (root / "index.html").read_text().replace("{{assets}}", base)
+        # Every module up front: without the hints the browser finds them one import level
+        # at a time (measured: ~5 round trips before the first query).
+        modules = sorted(
+            p.relative_to(root).as_posix()
+            for folder in SERVED
+            for p in (root / folder).rglob("*.*")
+            if p.suffix in (".js", ".mjs") and p.name not in _NOT_MODULES
+        )
+        preload = "\n".join(f'<link rel="modulepreload" href="{base}/{m}">' for m in modules)
+        index = ((root / "index.html").read_text().replace("{{preload}}", preload)).replace(
+            "{{assets}}", base
+        )
         hashes = [_script_hash(m.group(1)) for m in _IMPORT_MAP.finditer(index)]
         graphiql = (root / "graphiql.html").read_text().replace("{{assets}}", base)
         return cls(version, index, content_security_policy(hashes), graphiql)

@@ -122,9 +122,9 @@ def run_demo(
     if live is not None:
         lines.append(
             f"live run {live[0]} keeps working for {live_s:g} s in the background (process "
-            f"{live[1]}): watch it live."
+            f"{live[1]}): watch it at {ui}/runs/{live[0]}/live"
         )
-    lines.append(f"Open {ui} (the API port of `runlens serve`); GraphiQL is at {ui}/graphql.")
+    lines.append(f"Open {ui}/runs (the API port of `runlens serve`); GraphiQL is at {ui}/graphql.")
     print("\n".join(lines), file=out)
     return 0
 

@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Span, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from runlens.sdk import StartMarkerSpanProcessor
@@ -21,28 +21,34 @@ from runlens.serve import Endpoints
 
 
 class Agent:
-    def __init__(self, server: Endpoints, key: str | None = None) -> None:
+    def __init__(self, server: Endpoints, key: str | None = None, *, live: bool = True) -> None:
+        """`live`: every span is exported as it ends, with start markers (a run is visible
+        while it runs); otherwise spans leave in batches, at the latest on `close()`."""
         endpoint = f"127.0.0.1:{server.grpc_port}"
         headers = {"authorization": f"Bearer {key}"} if key else None
+
+        def exporter() -> OTLPSpanExporter:
+            return OTLPSpanExporter(endpoint=endpoint, insecure=True, headers=headers)
+
         self.provider = TracerProvider(resource=Resource.create({"service.name": "ui-tests"}))
-        self.provider.add_span_processor(
-            SimpleSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=True, headers=headers))
-        )
-        self.provider.add_span_processor(
-            StartMarkerSpanProcessor(
-                OTLPSpanExporter(endpoint=endpoint, insecure=True, headers=headers)
-            )
-        )
+        if live:
+            self.provider.add_span_processor(SimpleSpanProcessor(exporter()))
+            self.provider.add_span_processor(StartMarkerSpanProcessor(exporter()))
+        else:
+            self.provider.add_span_processor(BatchSpanProcessor(exporter()))
         self.tracer = self.provider.get_tracer("ui-tests")
 
     @contextmanager
-    def run(self, agent: str, **attrs: Any) -> Iterator[Span]:
-        """A run: the root span of `agent`; an exception inside fails it."""
+    def run(self, agent: str, *, error: str | None = None, **attrs: Any) -> Iterator[Span]:
+        """A run: the root span of `agent`, failed with `error` when given."""
         attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent, **attrs}
         with self.tracer.start_as_current_span(
             f"invoke_agent {agent}", attributes=attributes
         ) as root:
             yield root  # type: ignore[misc]
+            if error is not None:
+                root.set_status(Status(StatusCode.ERROR, error))
+                root.set_attribute("error.type", error.split(":")[0])
 
     def llm(
         self,
@@ -80,7 +86,7 @@ class Agent:
             "gen_ai.tool.name": name,
             "gen_ai.tool.call.id": f"call_{name}",
             "gen_ai.tool.call.arguments": json.dumps(arguments),
-            "gen_ai.tool.call.result": json.dumps(result),
+            "gen_ai.tool.call.result": result if isinstance(result, bytes) else json.dumps(result),
         }
         with self.tracer.start_as_current_span(f"execute_tool {name}", attributes=attrs) as span:
             if error is not None:

@@ -49,8 +49,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="package")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoints, str]]:
-    """`runlens serve` with auth off (the embedded default), shared by the package's tests."""
-    with serve(tmp_path_factory.mktemp("ui") / "data") as running:
+    """`runlens serve` with auth off (the embedded default), shared by the package's tests;
+    attributes up to 8 MB are kept whole (the large-payload test sends 5 MB)."""
+    big = {"RUNLENS_MAX_ATTRIBUTE_BYTES": str(8 << 20), "RUNLENS_MAX_REQUEST_BYTES": str(16 << 20)}
+    with serve(tmp_path_factory.mktemp("ui") / "data", **big) as running:
         yield running
 
 
@@ -81,7 +83,12 @@ class Watched:
 
 
 def watch(browser: Any, base: str, **context: Any) -> Iterator[Watched]:
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, **context)
+    ctx = browser.new_context(
+        viewport={"width": 1400, "height": 900},
+        permissions=["clipboard-read", "clipboard-write"],
+        accept_downloads=True,
+        **context,
+    )
     page = ctx.new_page()
     watched = Watched(page, base)
 

@@ -27,11 +27,12 @@ def runlens(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @contextmanager
-def serve(data: Path, *flags: str) -> Iterator[tuple[Endpoints, str]]:
-    """Start `runlens serve` on `data`; yields its endpoints and its UI's URL."""
+def serve(data: Path, *flags: str, **env: str) -> Iterator[tuple[Endpoints, str]]:
+    """Start `runlens serve` on `data` (`env`: more RUNLENS_* settings); yields its endpoints
+    and its UI's URL."""
     command = [sys.executable, "-m", "runlens", "serve", "--port", "0", "--grpc-port", "0",
                "--otlp-http-port", "0", "--clickhouse-url", f"chdb://{data}", *flags]  # fmt: skip
-    env = {**os.environ, "RUNLENS_SWEEP_INTERVAL_S": "3600"}
+    env = {**os.environ, "RUNLENS_SWEEP_INTERVAL_S": "3600", **env}
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )

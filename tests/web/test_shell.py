@@ -100,6 +100,11 @@ def test_the_ui_asks_for_a_key_once_and_uses_it_everywhere(
         dialog.wait_for(state="hidden")
         assert page.evaluate("localStorage.getItem('runlens.apiKey')") == key
         page.locator(".pill[data-state=connected]").wait_for()  # the socket took the key
+        empty = page.locator(".state.empty")
+        empty.get_by_role("heading", name="No runs yet").wait_for()
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in empty.inner_text()
+        assert "runlens demo" in empty.inner_text()
+        ui.shot("runs-empty")
         agent = Agent(endpoints, key)
         with agent.run("locked-agent"):
             agent.llm("hello", "hi")

@@ -9,9 +9,9 @@ export const RUN_FIELDS = `
 
 export const EVENT_FIELDS = `
   id spanId parentId sequence kind name status outcome startedAt endedAt durationMs costUsd
-  redactions redactedKinds
+  redactions redactedKinds binary
   error { type message remediation rawType rawMessage }
-  ... on LlmCall { model provider tokens { input output total } }
+  ... on LlmCall { model provider response tokens { input output total } }
   ... on ToolExecution { toolName callId }
 `;
 

@@ -14,6 +14,7 @@ const STRING_PREVIEW = 400;
 const STRING_LIMIT = 20_000;
 const PAGE = 200;
 const REDACTED = /\[REDACTED:[^\]]+\]/g;
+const BASE64 = /^[A-Za-z0-9+/\s]+=*$/;
 
 /** The JSON text of `value` (strings as they are). */
 export function jsonText(value) {
@@ -30,12 +31,17 @@ export function looksBinary(text) {
  * `value`: any JSON. `openAll`: a counter; when it changes to a positive value every node of a
  * tree under TREE_LIMIT opens, to a negative one every node closes ("expand all").
  */
-export function JsonView({ value, label = "value", openAll = 0, filename = "payload.json" }) {
+export function JsonView({ value, label = "value", openAll = 0, filename = "payload.json", binary = false }) {
   const text = useMemo(() => (value === undefined ? "" : jsonText(value)), [value]);
   const size = text.length;
   const [mode, setMode] = useState(size > TREE_LIMIT ? "gated" : "tree");
   useEffect(() => setMode(size > TREE_LIMIT ? "gated" : "tree"), [value]);
   if (value === null || value === undefined) return html`<span class="j-null">none</span>`;
+  if (binary && typeof value === "string" && BASE64.test(value.slice(0, 4096))) {
+    const bytes = Math.floor((value.replace(/[\s=]/g, "").length * 3) / 4);
+    return html`<div class="json"><span class="binary" role="note">Binary content · ${formatBytes(bytes)} (base64) — not rendered</span>
+      ${" "}<button type="button" class="link small" onClick=${() => saveBlob(new Blob([text], { type: "text/plain" }), `${filename}.b64`)}>Download</button></div>`;
+  }
   const download = () => saveBlob(new Blob([text], { type: "application/json" }), filename);
   const tools = html`<span class="json-tools">
     <${CopyButton} text=${text} label=${`Copy ${label} JSON`}>Copy JSON<//>
@@ -82,7 +88,8 @@ function Branch({ name, value, depth, openAll, root }) {
     if (openAll < 0) setOpen(root);
   }, [openAll]);
   const brackets = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
-  const count = Array.isArray(value) ? `${entries.length} items` : `${entries.length} keys`;
+  const n = entries.length;
+  const count = Array.isArray(value) ? `${n} ${n === 1 ? "item" : "items"}` : `${n} ${n === 1 ? "key" : "keys"}`;
   return html`<div class="j-branch">
     <button type="button" class="j-toggle" aria-expanded=${open} onClick=${() => setOpen(!open)}>
       <span aria-hidden="true">${open ? "▾" : "▸"}</span>

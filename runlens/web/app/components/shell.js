@@ -70,6 +70,7 @@ export function KeyPrompt() {
       <input id="api-key" type="password" autocomplete="off" required value=${value}
         onInput=${(e) => setValue(e.currentTarget.value)} />
       <button type="submit">Use this key</button>
+      ${apiKey.value ? html`<button type="button" class="link" onClick=${() => setApiKey(null)}>Forget the key and continue without one</button>` : null}
     </form>
   <//>`;
 }

@@ -5,11 +5,13 @@ import { html } from "../html.js";
 import { here, navigate, Link, withQuery } from "../router.js";
 import { query, subscribe, onReconnect } from "../client.js";
 import { RUN_FIELDS } from "../fragments.js";
+import { toMillis } from "../format.js";
 import { useShortcuts } from "../keys.js";
 import { Loading, ErrorState, Empty } from "../components/states.js";
 import { Intercepts } from "./intercepts.js";
 import { Filters, readFilters, filterVariables, isFiltered } from "./runs_filters.js";
 import { RunRow } from "./run_row.js";
+import { rememberList } from "./neighbours.js";
 
 const PAGE = 50;
 const RUNS = `query Runs($filter: RunFilter, $sort: RunSort, $first: Int, $after: String) {
@@ -22,18 +24,25 @@ const UPDATES = `subscription Updates($filter: RunFilter) {
   runUpdates(filter: $filter) { type run { ${RUN_FIELDS} } }
 }`;
 
-/** Merge a live update into the rows: replace in place, or insert where the sort puts it. */
-function merge(rows, run, type, filters) {
+/**
+ * Merge a live update into the rows: replace a listed run in place; insert an unlisted one
+ * (any update type: its creation may have come before the subscription) where the start-time
+ * sort puts it, unless it belongs to a page not loaded yet. Other sorts count it as missed.
+ */
+function merge(rows, run, filters, more) {
   const at = rows.findIndex((r) => r.id === run.id);
   if (at >= 0) {
     const next = rows.slice();
     next[at] = run;
-    return { rows: next, added: false };
+    return { rows: next };
   }
-  if (type !== "CREATED" || filters.sort !== "started" || filters.dir !== "desc") {
-    return { rows, added: false, missed: type === "CREATED" };
-  }
-  return { rows: [run, ...rows], added: true };
+  if (filters.sort !== "started") return { rows, missed: true };
+  const newer = (a, b) => (filters.dir === "desc" ? a > b : a < b);
+  const start = toMillis(run.startedAt) ?? 0;
+  let index = rows.findIndex((r) => newer(start, toMillis(r.startedAt) ?? 0));
+  if (index < 0) index = rows.length;
+  if (index === rows.length && more) return { rows };
+  return { rows: [...rows.slice(0, index), run, ...rows.slice(index)] };
 }
 
 export function RunsPage() {
@@ -41,7 +50,7 @@ export function RunsPage() {
   const key = JSON.stringify(filters);
   const [state, setState] = useState({ rows: [], cursor: null, more: false, loading: true, error: null });
   const [paused, setPaused] = useState(false);
-  const [missed, setMissed] = useState(0);
+  const [missed, setMissed] = useState(() => new Set()); // ids of runs not shown
   const [reload, setReload] = useState(0);
   const buffer = useRef([]);
   const pausedRef = useRef(paused);
@@ -58,7 +67,7 @@ export function RunsPage() {
   useEffect(() => {
     const abort = new AbortController();
     setState((s) => ({ ...s, loading: true, error: null }));
-    setMissed(0);
+    setMissed(new Set());
     load(null, abort.signal)
       .then((page) => setState({
         rows: page.edges.map((e) => e.node),
@@ -66,12 +75,13 @@ export function RunsPage() {
         more: page.pageInfo.hasNextPage,
         loading: false,
         error: null,
+        shown: here.value.query.toString(), // the filters the rows are for (bench/ui.py waits on it)
       }))
       .catch((error) => error.name !== "AbortError" && setState((s) => ({ ...s, loading: false, error })));
     const apply = (update) => {
       setState((s) => {
-        const merged = merge(s.rows, update.run, update.type, filtersRef.current);
-        if (merged.missed) setMissed((n) => n + 1);
+        const merged = merge(s.rows, update.run, filtersRef.current, s.more);
+        if (merged.missed) setMissed((ids) => (ids.has(update.run.id) ? ids : new Set(ids).add(update.run.id)));
         return merged.rows === s.rows ? s : { ...s, rows: merged.rows };
       });
     };
@@ -133,14 +143,16 @@ export function RunsPage() {
   ]);
 
   const { rows, loading, error } = state;
-  return html`<section class="runs-page" aria-labelledby="runs-title">
+  // The run pages' [ and ] walk this list (same tab only).
+  useEffect(() => rememberList(rows.map((r) => r.id), here.value.query.toString()), [rows]);
+  return html`<section class="runs-page" aria-labelledby="runs-title" aria-busy=${loading} data-shown=${state.shown}>
     <${Intercepts} />
     <div class="title-row">
       <h1 id="runs-title">Runs</h1>
       <button type="button" class="small" onClick=${togglePause} aria-pressed=${paused}
         title="Pause live updates (p)">${paused ? `▶ Resume${buffer.current.length ? ` (${buffer.current.length})` : ""}` : "❚❚ Pause"}</button>
-      ${missed ? html`<button type="button" class="link small" onClick=${() => setReload((n) => n + 1)}>
-        ${missed} new ${missed === 1 ? "run" : "runs"} · show</button>` : null}
+      ${missed.size ? html`<button type="button" class="link small" onClick=${() => setReload((n) => n + 1)}>
+        ${missed.size} new or changed ${missed.size === 1 ? "run" : "runs"} · show</button>` : null}
     </div>
     <${Filters} filters=${filters} />
     ${error && !rows.length
