@@ -5,8 +5,10 @@
 - A **counted call** is an LLM call that is a leaf and the first of its response: an LLM call
   with another LLM call below it, reached through `other` spans only (chains, workflows, HTTP
   spans), wraps that call (stacked instrumentation: the OpenAI Agents SDK's `response` /
-  `generation` over the OpenAI client's `ChatCompletion`) and is shown but not counted; among
-  the leaves, the spans that share a non-empty response id count once (the first to start).
+  `generation` over the OpenAI client's `ChatCompletion`) and is shown but not counted, unless
+  no call below it reported token usage while it did (a streamed call whose inner span carries
+  no usage): then the wrapper counts in their place. Among the counted calls, the spans that
+  share a non-empty response id count once (the first to start).
   Tokens, cost, unpriced calls and turns of a run are summed over its counted calls.
 - A run's **failing agent**: a failed agent span reached from the run's root through `other`
   spans only (the agent a workflow root runs: the OpenAI Agents SDK's root span ends OK even
@@ -44,6 +46,7 @@ class RunShape:
     cost_sources: Sequence[str]
     response_ids: Sequence[str]
     starts: Sequence[int]
+    used: Sequence[bool]  # reported token usage (input or output tokens)
 
     @classmethod
     def of(cls, spans: Sequence[SpanRecord]) -> RunShape:
@@ -55,6 +58,7 @@ class RunShape:
             [s.cost_source.value for s in spans],
             [s.response_id for s in spans],
             [s.start_time_unix_nano for s in spans],
+            [s.usage.input + s.usage.output > 0 for s in spans],
         )
 
 
@@ -75,11 +79,12 @@ def _llm_flags(shape: RunShape) -> list[bool]:
     ]
 
 
-def _wrappers(shape: RunShape, llm: list[bool]) -> set[int]:
-    """Rows of LLM calls with another LLM call below them, reached through `other` spans."""
+def _wrapped(shape: RunShape, llm: list[bool]) -> dict[int, list[int]]:
+    """Rows of LLM calls with another LLM call below them, reached through `other` spans, and
+    the rows of those calls."""
     index = dict(zip(shape.span_ids, range(len(shape.span_ids)), strict=True))
     parents, kinds = shape.parent_ids, shape.kinds
-    wrappers: set[int] = set()
+    wrapped: dict[int, list[int]] = {}
     for row in compress(range(len(llm)), llm):
         up = index.get(parents[row])
         for _ in range(_MAX_DEPTH):
@@ -87,14 +92,25 @@ def _wrappers(shape: RunShape, llm: list[bool]) -> set[int]:
                 break
             up = index.get(parents[up]) if kinds[up] == _OTHER else None
         if up is not None and up != row and llm[up]:
-            wrappers.add(up)
-    return wrappers
+            wrapped.setdefault(up, []).append(row)
+    return wrapped
+
+
+def _not_counted(shape: RunShape, llm: list[bool]) -> set[int]:
+    """Wrappers, or the calls below a wrapper when only the wrapper reported usage."""
+    rows: set[int] = set()
+    for wrapper, inner in _wrapped(shape, llm).items():
+        if shape.used[wrapper] and not any(shape.used[row] for row in inner):
+            rows.update(inner)
+        else:
+            rows.add(wrapper)
+    return rows
 
 
 def uncounted_calls(shape: RunShape) -> set[str]:
     """The run's LLM calls that are not counted: wrappers and repeats of a response."""
     llm = _llm_flags(shape)
-    uncounted = _wrappers(shape, llm)
+    uncounted = _not_counted(shape, llm)
     ids, starts = shape.response_ids, shape.starts
     leaves = sorted(
         (row for row in compress(range(len(llm)), llm) if ids[row] and row not in uncounted),

@@ -10,7 +10,7 @@ from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import CostSource, RawSpan, SpanKind, SpanStatus
 
 LLM, AGENT, TOOL, OTHER = SpanKind.LLM_CALL, SpanKind.AGENT, SpanKind.TOOL_EXECUTION, SpanKind.OTHER
-Row = tuple[str, str, str, str, str, str, int]
+Row = tuple[str, str, str, str, str, str, int, bool]
 
 
 def shape(
@@ -22,15 +22,16 @@ def shape(
     response_id: str = "",
     start: int = 0,
     cost_source: CostSource | None = None,
+    used: bool = True,
 ) -> Row:
     if cost_source is None:
         cost_source = CostSource.PRICE_TABLE if kind is LLM else CostSource.NONE
-    return (span_id, parent, kind.value, status.value, cost_source.value, response_id, start)
+    return (span_id, parent, kind.value, status.value, cost_source.value, response_id, start, used)
 
 
 def run(*rows: Row) -> RunShape:
-    ids, parents, kinds, statuses, sources, responses, starts = zip(*rows, strict=True)
-    return RunShape(ids, parents, kinds, statuses, sources, responses, starts)
+    ids, parents, kinds, statuses, sources, responses, starts, used = zip(*rows, strict=True)
+    return RunShape(ids, parents, kinds, statuses, sources, responses, starts, used)
 
 
 def test_a_wrapper_through_chains_is_not_counted_and_its_leaf_is() -> None:
@@ -42,6 +43,21 @@ def test_a_wrapper_through_chains_is_not_counted_and_its_leaf_is() -> None:
         shape("inner", "chain", LLM, response_id="resp_1", start=2),
     )
     assert uncounted_calls(shapes) == {"response"}
+
+
+def test_a_wrapper_counts_in_place_of_calls_below_it_that_reported_no_usage() -> None:
+    """A streamed call whose inner span carries no usage (OpenInference's openai over the
+    Agents SDK's `response`): the wrapper's usage is the only one, so the wrapper counts."""
+    streamed = run(
+        shape("response", "agent", LLM, start=1),
+        shape("inner", "response", LLM, start=2, used=False),
+    )
+    assert uncounted_calls(streamed) == {"inner"}
+    neither = run(
+        shape("response", "agent", LLM, start=1, used=False),
+        shape("inner", "response", LLM, start=2, used=False),
+    )
+    assert uncounted_calls(neither) == {"response"}
 
 
 def test_a_call_below_an_agent_or_a_tool_is_a_call_of_its_own() -> None:

@@ -103,7 +103,8 @@ SHAPE_COLUMNS = """project_id, run_id, groupArray(span_id) AS span_ids,
     groupArray(parent_span_id) AS parent_ids, groupArray(toString(kind)) AS kinds,
     groupArray(toString(status)) AS statuses, groupArray(toString(cost_source)) AS cost_sources,
     groupArray(response_id) AS response_ids,
-    groupArray(toUnixTimestamp64Nano(start_time)) AS starts"""
+    groupArray(toUnixTimestamp64Nano(start_time)) AS starts,
+    groupArray(input_tokens + output_tokens > 0) AS used"""
 SHAPE_SPANS = """(kind IN ('llm_call', 'summarization', 'agent', 'other') OR parent_span_id = '')"""
 
 # The shapes of the runs a recompute rewrites (`shapes.counting_params`).

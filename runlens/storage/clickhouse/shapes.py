@@ -30,6 +30,7 @@ def shapes_by_run(table: pa.Table) -> dict[tuple[str, str], RunShape]:
             c["cost_sources"][i],
             c["response_ids"][i],
             c["starts"][i],
+            [bool(u) for u in c["used"][i]],
         )
         for i, project_id in enumerate(c["project_id"])
     }
