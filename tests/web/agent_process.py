@@ -46,6 +46,12 @@ class AgentProcess:
             if key in line:
                 return line
 
+    def go(self) -> None:
+        """Let an agent started with `--gate` go on."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
     def exit_code(self, timeout: float = 60) -> int:
         return self.process.wait(timeout)
 
@@ -54,10 +60,15 @@ class AgentProcess:
 def agent_process(server: Endpoints, *args: str) -> Iterator[AgentProcess]:
     command = [sys.executable, "-m", "tests.web.live_agent", "--api", server.api_url,
                "--otlp", f"127.0.0.1:{server.grpc_port}", *args]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         yield AgentProcess(process)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()

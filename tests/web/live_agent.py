@@ -57,7 +57,7 @@ class LiveAgent:
         )
         self.logger = self.logs.get_logger("live-agent")
 
-    def run(self, task: str, steps: int, *, fail: bool, retrigger_of: str | None = None,
+    def run(self, task: str, steps: int, *, fail: bool, gate: bool = False, retrigger_of: str | None = None,
             started: threading.Event | None = None, box: list[str] | None = None) -> None:  # fmt: skip
         attributes = {
             "gen_ai.operation.name": "invoke_agent",
@@ -74,7 +74,8 @@ class LiveAgent:
             if box is not None and started is not None:
                 box.append(run_id)
                 started.set()
-            time.sleep(1.0)  # the run shows (start marker) before any span of it ends
+            if gate:  # the test says when to go on: it saw the run while no span had ended
+                sys.stdin.readline()
             control = RunControl(self.client, run_id)
             messages = [{"role": "user", "content": task}]
             try:
@@ -167,11 +168,12 @@ def main() -> None:
     parser.add_argument("--name", default="weather_agent")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--fail", action="store_true")
+    parser.add_argument("--gate", action="store_true", help="wait for a line on stdin to go on")
     parser.add_argument("--retriggers", type=float, default=0.0, help="then answer retriggers S s")
     args = parser.parse_args()
     agent = LiveAgent(args.api, args.otlp, args.name)
     try:
-        agent.run("What is the weather in Paris?", args.steps, fail=args.fail)
+        agent.run("What is the weather in Paris?", args.steps, fail=args.fail, gate=args.gate)
         if args.retriggers:
             agent.serve_retriggers(args.retriggers, args.steps)
     finally:

@@ -36,7 +36,7 @@ export function LivePage({ params }) {
           <span>${run.agent?.name}</span>
           <time class="muted" title="started">${formatExact(run.startedAt).slice(0, 19)}</time>
           <${Link} href=${`/runs/${run.id}/timeline`}>Timeline<//>
-          <${ConnectionPill} feed=${feed} />
+          <${ConnectionPill} feed=${feed} version=${feed.version} />
         </div>
       </div>
       <span class="spacer"></span>
@@ -44,11 +44,11 @@ export function LivePage({ params }) {
       ${!finished ? html`<${TerminateButton} runId=${run.id} active=${true} onApplied=${() => setStamp(stamp + 1)} />` : null}
       <button type="button" class="icon" aria-label="Close" title="Close" onClick=${close}>✕</button>
     </header>
-    <${Metrics} run=${run} feed=${feed} finished=${finished} />
+    <${Metrics} run=${run} feed=${feed} version=${feed.version} finished=${finished} />
     ${feed.state === "error" ? html`<div class="error-box" role="alert">The stream stopped: ${feed.error?.message}
       <button type="button" onClick=${() => feed.start()}>Retry stream</button></div>` : null}
-    <${LiveStream} feed=${feed} run=${run} finished=${finished} />
-    ${finished && run.status === "FAILED" ? html`<${Recovery} run=${run} feed=${feed} />` : null}
+    <${LiveStream} feed=${feed} version=${feed.version} run=${run} finished=${finished} />
+    ${finished && run.status === "FAILED" ? html`<${Recovery} run=${run} feed=${feed} version=${feed.version} />` : null}
     ${finished && run.status !== "FAILED" ? html`<div class="live-end muted">The run has ended. <${RetriggerButton} runId=${run.id}
       onNewRun=${(id) => navigate(`/runs/${id}/live`)} /></div>` : null}
     ${!finished ? html`<div class="steer-dock"><${SteerBar} runId=${run.id} /></div>` : null}

@@ -148,7 +148,11 @@ export class RunFeed {
   }
 }
 
-/** A RunFeed for `runId` while the component is mounted; re-renders on every change. */
+/**
+ * A RunFeed for `runId` while the component is mounted; re-renders on every change. Children
+ * that read the feed take `version=${feed.version}` too: the feed object stays the same, and a
+ * component whose props did not change is not rendered again.
+ */
 export function useRunFeed(runId, { content = false } = {}) {
   const [, setVersion] = useState(0);
   const feed = useMemo(() => new RunFeed(runId, feedSelection({ content }), setVersion), [runId, content]);

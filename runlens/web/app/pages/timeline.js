@@ -79,11 +79,12 @@ export function TimelinePage({ params }) {
     navigate(withQuery({ [name]: next.join(",") }), { replace: true });
   };
   return html`<div class="timeline">
-    <${RunTopBar} run=${run} feed=${feed} onCommand=${() => setStamp(stamp + 1)} />
+    <${RunTopBar} run=${run} feed=${feed} version=${feed.version} onCommand=${() => setStamp(stamp + 1)} />
     <div class="timeline-body">
       <aside class="timeline-side" aria-label="Events">
         <div class="timeline-filters">
           <fieldset aria-label="Event type">
+            <legend>Type</legend>
             ${TYPES.map(
               (t) => html`<label class="chip small" key=${t.kind}>
                 <input type="checkbox" checked=${kinds.includes(t.kind)} onChange=${() => toggle("type", kinds, t.kind)} />${t.label}
@@ -91,6 +92,7 @@ export function TimelinePage({ params }) {
             )}
           </fieldset>
           <fieldset aria-label="Event status">
+            <legend>Status</legend>
             ${EVENT_STATUSES.map(
               (s) => html`<label class="chip small" key=${s}>
                 <input type="checkbox" checked=${statuses.includes(s)} onChange=${() => toggle("status", statuses, s)} />${s.toLowerCase()}
@@ -109,7 +111,7 @@ export function TimelinePage({ params }) {
       </aside>
       <section class="timeline-main" aria-label="Event detail">
         ${current
-          ? html`<${EventDetail} runId=${params.id} event=${current} feed=${feed} onOpen=${(id) => select({ id }, false)} />`
+          ? html`<${EventDetail} runId=${params.id} event=${current} feed=${feed} version=${feed.version} onOpen=${(id) => select({ id }, false)} />`
           : selected && feed.state !== "connecting"
             ? html`<${Empty} title="No such event in this run"><p><${Link} href=${withQuery({ event: null })}>Show the first event<//></p><//>`
             : html`<p class="muted pad">${all.length ? "Select an event." : ""}</p>`}

@@ -61,8 +61,8 @@ export function EventDetail({ runId, event, feed, onOpen }) {
 
 function body(detail, feed, onOpen) {
   if (detail.kind === "MESSAGE") return html`<${MessageDetail} detail=${detail} />`;
-  if (detail.kind === "LLM_CALL") return html`<${LlmDetail} detail=${detail} feed=${feed} onOpen=${onOpen} />`;
-  if (detail.kind === "TOOL_EXECUTION") return html`<${ToolDetail} detail=${detail} feed=${feed} onOpen=${onOpen} />`;
+  if (detail.kind === "LLM_CALL") return html`<${LlmDetail} detail=${detail} feed=${feed} version=${feed.version} onOpen=${onOpen} />`;
+  if (detail.kind === "TOOL_EXECUTION") return html`<${ToolDetail} detail=${detail} feed=${feed} version=${feed.version} onOpen=${onOpen} />`;
   if (detail.kind === "SUMMARIZATION") return html`<${SummaryDetail} detail=${detail} />`;
   return html`<h3>Input</h3><${JsonView} value=${detail.input} label="input" />
     <h3>Output</h3><${JsonView} value=${detail.output} label="output" />`;
