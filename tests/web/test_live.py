@@ -5,13 +5,19 @@ the process, steering reaches it, Retrigger starts a new run and the page follow
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import time
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from runlens.serve import Endpoints
 from tests.web.agent_process import agent_process
-from tests.web.conftest import Watched, until
+from tests.web.conftest import Watched, until, watch
+from tests.web.serve_process import serve
 
 WHOLE = "Checking the weather in Paris now."
 
@@ -135,3 +141,63 @@ def test_failed_run_retriggered_opens_the_new_run(ui: Watched, ui_server: tuple[
         page.wait_for_url(re.compile(f"/runs/{new}/live$"), timeout=30_000)
         page.locator(".entry-agent").wait_for(timeout=20_000)
         page.get_by_role("heading", name="What is the weather in Paris?").wait_for()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def subscribes(frame: str | bytes) -> list[dict[str, Any]]:
+    message = json.loads(frame)
+    return [message] if message.get("type") == "subscribe" else []
+
+
+STORED = """query ($id: ID!) { run(id: $id) { status events(first: 200) { edges { node {
+  id kind ... on ToolExecution { terminalOutput { text } } } } } } }"""
+
+
+def test_restart_mid_run_resumes_with_no_gap_and_no_repeat(
+    browser: Any, tmp_path: Path
+) -> None:
+    ports = ["--port", str(free_port()), "--grpc-port", str(free_port()),
+             "--otlp-http-port", str(free_port())]  # fmt: skip
+    data = tmp_path / "data"
+    first = serve(data, *ports)
+    server, base = first.__enter__()
+    try:
+        with agent_process(server, "--steps", "4", "--gate") as agent:
+            run = agent.wait_for("run")["run"]
+            for ui in watch(browser, base, color_scheme="light"):
+                sent: list[dict[str, Any]] = []  # the subscribe messages the page sends
+                ui.page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.extend(subscribes(f))))
+                page = ui.open(f"/runs/{run}/live")
+                page.locator(".entry-agent").wait_for(timeout=20_000)
+                agent.go()
+                page.locator(".entry-tool pre.terminal").first.wait_for(timeout=30_000)
+                first.__exit__(None, None, None)  # the server goes away mid-run
+                page.locator(".live-pill[data-state=reconnecting]", has_text="Reconnecting…").wait_for()
+                ui.shot("live-reconnecting")
+                first = serve(data, *ports)  # and comes back on the same ports and data
+                first.__enter__()
+                page.locator(".live-pill[data-state=connected]").wait_for(timeout=60_000)
+                agent.wait_for("done", timeout=90)
+                page.locator(".live-pill[data-state=finished]").wait_for(timeout=60_000)
+                ui.shot("live-after-restart")
+                body = httpx.post(f"{base}/graphql", json={"query": STORED, "variables": {"id": run}}, timeout=30)
+                stored = [e["node"] for e in body.json()["data"]["run"]["events"]["edges"]]
+                keys = [li.get_attribute("data-key") for li in page.locator("li.entry").all()]
+                assert len(keys) == len(set(keys)), keys  # nothing shown twice
+                assert {k.split(":")[0] for k in keys} == {e["id"] for e in stored}  # nothing missing
+                tools = [e for e in stored if e["kind"] == "TOOL_EXECUTION"]
+                assert len(tools) == 4
+                for tool in tools:  # every chunk once, in order
+                    entry = page.locator(f"li.entry[data-key='{tool['id']}:call'] pre.terminal")
+                    assert entry.text_content() == tool["terminalOutput"]["text"]
+                after = [m["payload"]["variables"]["after"] for m in sent]
+                assert after[0] is None and len(after) == 2 and after[1] > 0, after  # resumed
+                # the browser logs each refused reconnection attempt: expected while it was down
+                ui.errors[:] = [e for e in ui.errors if "ERR_CONNECTION_REFUSED" not in e]
+    finally:
+        first.__exit__(None, None, None)
