@@ -108,7 +108,7 @@ def selected_id(page: Any) -> str:
 
 def test_filters_follow_and_arrows(ui: Watched, run: dict[str, str]) -> None:
     page = ui.open(f"/runs/{run['run']}/timeline")
-    until(lambda: rows(page).count() == 6, timeout=20)
+    until(lambda: rows(page).count() == 6, timeout=60)
     kinds = [r.get_attribute("data-kind") for r in rows(page).all()]
     assert kinds == ["AGENT", "LLM_CALL", "TOOL_EXECUTION", "LLM_CALL", "TOOL_EXECUTION", "SUMMARIZATION"]
     assert selected_id(page) == run["AGENT:0"]  # the first event is selected on open
@@ -122,7 +122,7 @@ def test_filters_follow_and_arrows(ui: Watched, run: dict[str, str]) -> None:
     assert rows(page).first.get_attribute("data-id") == run["TOOL_EXECUTION:4"]
     assert "status=FAILED" in page.url and "type=TOOL_EXECUTION" in page.url
     page.reload()  # the filters live in the URL
-    until(lambda: rows(page).count() == 1, timeout=20)
+    until(lambda: rows(page).count() == 1, timeout=60)
     page.get_by_role("group", name="Event type").get_by_text("Tool").click()
     page.get_by_role("group", name="Event status").get_by_text("failed").click()
     until(lambda: rows(page).count() == 6)
@@ -167,7 +167,7 @@ def test_deep_link_and_tool_call_link(ui: Watched, run: dict[str, str]) -> None:
 def test_context_items_new_since_the_previous_call(ui: Watched, run: dict[str, str]) -> None:
     page = ui.open(f"/runs/{run['run']}/timeline?event={run['LLM_CALL:3']}")
     items = page.locator(".context-item")
-    until(lambda: items.count() == 4, timeout=20)
+    until(lambda: items.count() == 4, timeout=60)
     flags = [i.get_attribute("data-new") for i in items.all()]
     # system and user were seen before; so was the tool call (the previous call's output)
     assert flags == ["false", "false", "false", "true"], flags
@@ -175,10 +175,10 @@ def test_context_items_new_since_the_previous_call(ui: Watched, run: dict[str, s
     page.locator(".context-item").first.scroll_into_view_if_needed()
     ui.shot("timeline-context")
     page.goto(f"{ui.base}/runs/{run['run']}/timeline?event={run['LLM_CALL:1']}")
-    until(lambda: items.count() == 2, timeout=20)
+    until(lambda: items.count() == 2, timeout=60)
     assert [i.get_attribute("data-new") for i in items.all()] == ["true", "true"]  # the first call
 
 
 def test_unknown_event_in_a_link_says_so(ui: Watched, run: dict[str, str]) -> None:
     page = ui.open(f"/runs/{run['run']}/timeline?event=00000000-0000-0000-0000-000000000001")
-    page.get_by_text("No such event in this run").wait_for(timeout=20_000)
+    page.get_by_text("No such event in this run").wait_for(timeout=60_000)

@@ -44,8 +44,11 @@ function oneLine(text, max = 160) {
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
+/** A payload in one line: the text of a message list, else its JSON. */
 function short(value) {
   if (value === null || value === undefined) return "";
+  const messages = messagesOf(value);
+  if (messages.length) return oneLine(messages.map(textOf).join(" "), 120);
   return oneLine(typeof value === "string" ? value : JSON.stringify(value), 120);
 }
 

@@ -5,9 +5,10 @@
 // socket, so the stream resumes where it stopped; chunks and events already applied are
 // skipped, so nothing shows twice. OVERFLOW and "Retry stream" subscribe again from there.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { subscribe } from "../client.js";
+import { query, subscribe } from "../client.js";
 import { toMillis } from "../format.js";
 
+const SETTLE_PAGES = 50;
 const ERROR = "error { type message remediation rawType rawMessage }";
 
 /** What every event of a feed carries; `content` adds what the Live Run Viewer shows. */
@@ -45,6 +46,9 @@ export class RunFeed {
   constructor(runId, selection, onChange) {
     this.runId = runId;
     this.document = documentFor(selection);
+    this.settleDocument = `query Settle($id: ID!, $after: String) { run(id: $id) { id
+      events(first: 200, after: $after) { pageInfo { hasNextPage endCursor } edges { node { ${selection} } } } } }`;
+    this.settling = 0;
     this.onChange = onChange;
     this.events = new Map(); // id -> event
     this.order = []; // ids in start order
@@ -56,7 +60,6 @@ export class RunFeed {
     this.variables = { id: runId, after: null };
     this.version = 0;
     this.stop = () => {};
-    this.listeners = new Set(); // (event, update) for every event created or updated
   }
 
   start() {
@@ -72,9 +75,15 @@ export class RunFeed {
         this.changed();
       },
       complete: () => {
-        if (this.state !== "error" && this.state !== "overflow") this.state = "finished";
-        if (this.state === "overflow") this.start();
-        else this.changed();
+        if (this.state === "overflow") {
+          this.start();
+          return;
+        }
+        if (this.state !== "error") {
+          this.state = "finished";
+          this.settle(1);
+        }
+        this.changed();
       },
     });
   }
@@ -82,6 +91,33 @@ export class RunFeed {
   close() {
     this.stop();
     this.stop = () => {};
+    clearTimeout(this.settling);
+  }
+
+  /**
+   * The stream ends with the run; spans may still end after it (the agent's last export),
+   * and those that never will read as terminated. Read the events' current state, twice at
+   * most, while any shows running.
+   */
+  settle(attempt) {
+    if (attempt > 2 || !this.list().some((e) => e.status === "RUNNING")) return;
+    this.settling = setTimeout(async () => {
+      let after = null;
+      try {
+        for (let page = 0; page < SETTLE_PAGES; page += 1) {
+          const data = await query(this.settleDocument, { id: this.runId, after });
+          const events = data.run?.events;
+          if (!events) break;
+          events.edges.forEach((edge) => this.put(edge.node));
+          if (!events.pageInfo.hasNextPage) break;
+          after = events.pageInfo.endCursor;
+        }
+      } catch {
+        return; // the stream said the run ended; a failed read only leaves a status stale
+      }
+      this.changed();
+      this.settle(attempt + 1);
+    }, attempt * 1500);
   }
 
   apply(batch) {
@@ -106,7 +142,6 @@ export class RunFeed {
     const merged = { ...this.events.get(event.id), ...event, at: startKey(event.startedAt) };
     this.events.set(event.id, merged);
     if (!known) this.insert(merged);
-    this.listeners.forEach((listener) => listener(this.events.get(event.id), known));
   }
 
   /** Keep `order` in start order (start time, then span id), as the API's `sequence`. */
