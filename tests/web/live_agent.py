@@ -25,8 +25,14 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from runlens.sdk import StartMarkerSpanProcessor
-from runlens.sdk.control import RETRIGGER_OF, AgentControl, ControlClient, Retrigger, RunControl
-from runlens.sdk.control import RunTerminated
+from runlens.sdk.control import (
+    RETRIGGER_OF,
+    AgentControl,
+    ControlClient,
+    Retrigger,
+    RunControl,
+    RunTerminated,
+)
 from runlens.sdk.output import SpanOutput
 
 MODEL = "gpt-4o-mini"
@@ -45,7 +51,9 @@ class LiveAgent:
         resource = Resource.create({"service.name": name})
         self.provider = TracerProvider(resource=resource)
         self.provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp, insecure=True), schedule_delay_millis=50)
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=otlp, insecure=True), schedule_delay_millis=50
+            )
         )
         self.provider.add_span_processor(
             StartMarkerSpanProcessor(OTLPSpanExporter(endpoint=otlp, insecure=True))
@@ -57,8 +65,17 @@ class LiveAgent:
         )
         self.logger = self.logs.get_logger("live-agent")
 
-    def run(self, task: str, steps: int, *, fail: bool, gate: bool = False, retrigger_of: str | None = None,
-            started: threading.Event | None = None, box: list[str] | None = None) -> None:  # fmt: skip
+    def run(
+        self,
+        task: str,
+        steps: int,
+        *,
+        fail: bool,
+        gate: bool = False,
+        retrigger_of: str | None = None,
+        started: threading.Event | None = None,
+        box: list[str] | None = None,
+    ) -> None:
         attributes = {
             "gen_ai.operation.name": "invoke_agent",
             "gen_ai.agent.name": self.name,
@@ -68,7 +85,9 @@ class LiveAgent:
         }
         if retrigger_of:
             attributes[RETRIGGER_OF] = retrigger_of
-        with self.tracer.start_as_current_span(f"invoke_agent {self.name}", attributes=attributes) as root:
+        with self.tracer.start_as_current_span(
+            f"invoke_agent {self.name}", attributes=attributes
+        ) as root:
             run_id = format(root.get_span_context().trace_id, "032x")
             say(run=run_id, retrigger_of=retrigger_of)
             if box is not None and started is not None:
@@ -86,20 +105,30 @@ class LiveAgent:
                     self.llm(messages, step)
                     self.tool(step)
                 if fail:
-                    root.set_status(Status(StatusCode.ERROR, "RateLimitError: 429 Too Many Requests"))
+                    root.set_status(
+                        Status(StatusCode.ERROR, "RateLimitError: 429 Too Many Requests")
+                    )
                     root.set_attribute("error.type", "RateLimitError")
                 else:
-                    root.set_attribute("gen_ai.output.messages", json.dumps(
-                        [{"role": "assistant", "parts": [{"type": "text", "content": "It is sunny in Paris."}]}]
-                    ))  # fmt: skip
+                    answer = {"type": "text", "content": "It is sunny in Paris."}
+                    root.set_attribute(
+                        "gen_ai.output.messages",
+                        json.dumps([{"role": "assistant", "parts": [answer]}]),
+                    )
             except RunTerminated as stop:
                 say(terminated=stop.reason)
         self.provider.force_flush()
         say(done=run_id)
 
     def llm(self, messages: list[dict[str, str]], step: int) -> None:
-        parts = [{"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]} for m in messages]
-        system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather agent."}]}
+        parts = [
+            {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]}
+            for m in messages
+        ]
+        system = {
+            "role": "system",
+            "parts": [{"type": "text", "content": "You are a weather agent."}],
+        }
         attrs = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": "openai",
@@ -112,7 +141,12 @@ class LiveAgent:
                     out.write(word)
                     time.sleep(PAUSE_S)
             answer = "".join(WORDS)
-            call = {"type": "tool_call", "id": f"call_{step}", "name": "get_weather", "arguments": {"city": "Paris"}}
+            call = {
+                "type": "tool_call",
+                "id": f"call_{step}",
+                "name": "get_weather",
+                "arguments": {"city": "Paris"},
+            }
             span.set_attributes({
                 "gen_ai.usage.input_tokens": 200 + 10 * step,
                 "gen_ai.usage.output_tokens": 40,
@@ -130,12 +164,16 @@ class LiveAgent:
             "gen_ai.tool.call.id": f"call_{step}",
             "gen_ai.tool.call.arguments": json.dumps({"city": "Paris"}),
         }
-        with self.tracer.start_as_current_span("execute_tool get_weather", attributes=attrs) as span:
+        with self.tracer.start_as_current_span(
+            "execute_tool get_weather", attributes=attrs
+        ) as span:
             with SpanOutput(self.logger, span, "stdout") as out:
                 for line in range(4):
                     out.write(f"fetching forecast part {line + 1}/4 (step {step})\n")
                     time.sleep(PAUSE_S)
-            span.set_attribute("gen_ai.tool.call.result", json.dumps({"sky": "sunny", "step": step}))
+            span.set_attribute(
+                "gen_ai.tool.call.result", json.dumps({"sky": "sunny", "step": step})
+            )
             span.set_attribute("process.exit.code", 0)
 
     def serve_retriggers(self, seconds: float, steps: int) -> None:
@@ -143,10 +181,12 @@ class LiveAgent:
 
         def rerun(retrigger: Retrigger) -> str:  # answers with the new run's id once it started
             started, box = threading.Event(), []
+            options = {"retrigger_of": retrigger.original_run_id, "started": started, "box": box}
             threading.Thread(
-                target=self.run, args=("What is the weather in Paris?", steps),
-                kwargs={"fail": False, "retrigger_of": retrigger.original_run_id, "started": started, "box": box},
-            ).start()  # fmt: skip
+                target=self.run,
+                args=("What is the weather in Paris?", steps),
+                kwargs={"fail": False, **options},
+            ).start()
             started.wait(30)
             say(retriggered=box[0])
             return box[0]

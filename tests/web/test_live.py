@@ -37,7 +37,9 @@ def number(text: str) -> int:
     return int(digits) if digits else 0
 
 
-def test_live_view_shows_the_run_as_it_happens(ui: Watched, ui_server: tuple[Endpoints, str]) -> None:
+def test_live_view_shows_the_run_as_it_happens(
+    ui: Watched, ui_server: tuple[Endpoints, str]
+) -> None:
     with agent_process(ui_server[0], "--steps", "2", "--gate") as agent:
         run = agent.wait_for("run")["run"]
         page = ui.open(f"/runs/{run}/live")
@@ -61,13 +63,17 @@ def test_live_view_shows_the_run_as_it_happens(ui: Watched, ui_server: tuple[End
         # the tool's stdout shows inside its entry while the tool runs
         tool = page.locator(".entry-tool").first
         tool.locator("pre.terminal").wait_for(timeout=60_000)
-        outputs = samples(lambda: (tool.get_attribute("class"), tool.locator("pre.terminal").inner_text()), 1.5)
+        outputs = samples(
+            lambda: (tool.get_attribute("class"), tool.locator("pre.terminal").inner_text()), 1.5
+        )
         running = [text for cls, text in outputs if "streaming" in cls]
         assert any("part 1/4" in t and "part 4/4" not in t for t in running), outputs
 
         total = page.locator("[data-metric=total] strong")
         first_total = number(total.inner_text())
-        until(lambda: number(total.inner_text()) > first_total, timeout=30)  # the next call's tokens
+        until(
+            lambda: number(total.inner_text()) > first_total, timeout=30
+        )  # the next call's tokens
 
         agent.wait_for("done", timeout=60)
         assert agent.exit_code() == 0
@@ -96,7 +102,9 @@ def test_steering_message_reaches_the_agent(ui: Watched, ui_server: tuple[Endpoi
         agent.wait_for("done", timeout=60)
 
 
-def test_terminate_from_the_timeline_stops_the_agent(ui: Watched, ui_server: tuple[Endpoints, str]) -> None:
+def test_terminate_from_the_timeline_stops_the_agent(
+    ui: Watched, ui_server: tuple[Endpoints, str]
+) -> None:
     with agent_process(ui_server[0], "--steps", "20", "--gate") as agent:
         run = agent.wait_for("run")["run"]
         page = ui.open(f"/runs/{run}/timeline?follow=1")
@@ -129,7 +137,9 @@ def test_terminate_from_the_timeline_stops_the_agent(ui: Watched, ui_server: tup
         ui.shot("timeline-terminated")
 
 
-def test_failed_run_retriggered_opens_the_new_run(ui: Watched, ui_server: tuple[Endpoints, str]) -> None:
+def test_failed_run_retriggered_opens_the_new_run(
+    ui: Watched, ui_server: tuple[Endpoints, str]
+) -> None:
     with agent_process(ui_server[0], "--steps", "1", "--fail", "--retriggers", "60") as agent:
         run = agent.wait_for("run")["run"]
         page = ui.open(f"/runs/{run}/live")
@@ -160,26 +170,30 @@ STORED = """query ($id: ID!) { run(id: $id) { status events(first: 200) { edges 
   id kind ... on ToolExecution { terminalOutput { text } } } } } } }"""
 
 
-def test_restart_mid_run_resumes_with_no_gap_and_no_repeat(
-    browser: Any, tmp_path: Path
-) -> None:
+def test_restart_mid_run_resumes_with_no_gap_and_no_repeat(browser: Any, tmp_path: Path) -> None:
     ports = ["--port", str(free_port()), "--grpc-port", str(free_port()),
              "--otlp-http-port", str(free_port())]  # fmt: skip
     data = tmp_path / "data"
+    sent: list[dict[str, Any]] = []  # the subscribe messages the page sends
+
+    def on_socket(socket: Any) -> None:
+        socket.on("framesent", lambda frame: sent.extend(subscribes(frame)))
+
     first = serve(data, *ports)
     server, base = first.__enter__()
     try:
         with agent_process(server, "--steps", "4", "--gate") as agent:
             run = agent.wait_for("run")["run"]
             for ui in watch(browser, base, color_scheme="light"):
-                sent: list[dict[str, Any]] = []  # the subscribe messages the page sends
-                ui.page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.extend(subscribes(f))))
+                ui.page.on("websocket", on_socket)
                 page = ui.open(f"/runs/{run}/live")
                 page.locator(".entry-agent").wait_for(timeout=60_000)
                 agent.go()
                 page.locator(".entry-tool pre.terminal").first.wait_for(timeout=60_000)
                 first.__exit__(None, None, None)  # the server goes away mid-run
-                page.locator(".live-pill[data-state=reconnecting]", has_text="Reconnecting…").wait_for()
+                page.locator(
+                    ".live-pill[data-state=reconnecting]", has_text="Reconnecting…"
+                ).wait_for()
                 ui.shot("live-reconnecting")
                 first = serve(data, *ports)  # and comes back on the same ports and data
                 first.__enter__()
@@ -187,11 +201,15 @@ def test_restart_mid_run_resumes_with_no_gap_and_no_repeat(
                 agent.wait_for("done", timeout=90)
                 page.locator(".live-pill[data-state=finished]").wait_for(timeout=60_000)
                 ui.shot("live-after-restart")
-                body = httpx.post(f"{base}/graphql", json={"query": STORED, "variables": {"id": run}}, timeout=30)
+                body = httpx.post(
+                    f"{base}/graphql", json={"query": STORED, "variables": {"id": run}}, timeout=30
+                )
                 stored = [e["node"] for e in body.json()["data"]["run"]["events"]["edges"]]
                 keys = [li.get_attribute("data-key") for li in page.locator("li.entry").all()]
                 assert len(keys) == len(set(keys)), keys  # nothing shown twice
-                assert {k.split(":")[0] for k in keys} == {e["id"] for e in stored}  # nothing missing
+                assert {k.split(":")[0] for k in keys} == {
+                    e["id"] for e in stored
+                }  # nothing missing
                 tools = [e for e in stored if e["kind"] == "TOOL_EXECUTION"]
                 assert len(tools) == 4
                 for tool in tools:  # every chunk once, in order
@@ -203,3 +221,31 @@ def test_restart_mid_run_resumes_with_no_gap_and_no_repeat(
                 ui.errors[:] = [e for e in ui.errors if "ERR_CONNECTION_REFUSED" not in e]
     finally:
         first.__exit__(None, None, None)
+
+
+# Records notifications instead of showing them (headless chromium has no notification centre).
+NOTIFICATIONS = """window.__notified = [];
+window.Notification = class {
+  constructor(title, options) { window.__notified.push({ title, body: options?.body }); }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};"""
+
+
+def test_opted_in_notification_when_the_run_ends(
+    browser: Any, ui_server: tuple[Endpoints, str]
+) -> None:
+    with agent_process(ui_server[0], "--steps", "1", "--gate") as agent:
+        run = agent.wait_for("run")["run"]
+        for ui in watch(browser, ui_server[1], color_scheme="light"):
+            ui.page.add_init_script(NOTIFICATIONS)
+            page = ui.open(f"/runs/{run}/live")
+            page.get_by_label("Notify me when it ends").check()
+            agent.go()
+            page.locator(".live-pill[data-state=finished]").wait_for(timeout=60_000)
+            until(lambda: page.evaluate("window.__notified.length") == 1, timeout=10)
+            notified = page.evaluate("window.__notified[0]")
+            assert notified == {
+                "title": "runlens: the run completed",
+                "body": "What is the weather in Paris?",
+            }

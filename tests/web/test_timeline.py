@@ -14,7 +14,6 @@ import pytest
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
-from opentelemetry.trace import Status, StatusCode
 
 from runlens.sdk.output import SpanOutput
 from runlens.serve import Endpoints
@@ -24,9 +23,20 @@ from tests.web.conftest import Watched, until
 
 SYSTEM = {"role": "system", "parts": [{"type": "text", "content": "You are a weather agent."}]}
 USER = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris and Rome?"}]}
-CALL = {"type": "tool_call", "id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris"}}
+CALL = {
+    "type": "tool_call",
+    "id": "call_paris",
+    "name": "get_weather",
+    "arguments": {"city": "Paris"},
+}
 ASKED = {"role": "assistant", "parts": [CALL]}
-RESULT = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_paris", "response": "sunny"}]}
+RESULT = {
+    "role": "tool",
+    "parts": [{"type": "tool_call_response", "id": "call_paris", "response": "sunny"}],
+}
+
+
+STORED = "query($id: ID!) { run(id: $id) { status events { edges { node { id kind name } } } } }"
 
 
 def chat(agent: Agent, messages: list[Any], output: list[Any]) -> None:
@@ -52,11 +62,17 @@ def run(ui_server: tuple[Endpoints, str]) -> Iterator[dict[str, str]]:
     agent = Agent(server)
     logs = LoggerProvider()
     logs.add_log_record_processor(
-        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"127.0.0.1:{server.grpc_port}", insecure=True))
+        SimpleLogRecordProcessor(
+            OTLPLogExporter(endpoint=f"127.0.0.1:{server.grpc_port}", insecure=True)
+        )
     )
     logger = logs.get_logger("timeline-test")
     with agent.run("timeline_agent") as root:
-        chat(agent, [SYSTEM, USER], [{"role": "assistant", "parts": [CALL], "finish_reason": "tool_call"}])
+        chat(
+            agent,
+            [SYSTEM, USER],
+            [{"role": "assistant", "parts": [CALL], "finish_reason": "tool_call"}],
+        )
         attrs = {
             "gen_ai.operation.name": "execute_tool",
             "gen_ai.tool.name": "get_weather",
@@ -65,18 +81,25 @@ def run(ui_server: tuple[Endpoints, str]) -> Iterator[dict[str, str]]:
             "gen_ai.tool.call.result": json.dumps("sunny"),
             "process.exit.code": 0,
         }
-        with agent.tracer.start_as_current_span("execute_tool get_weather", attributes=attrs) as tool:
-            with SpanOutput(logger, tool, "stdout") as out:
-                out.write("GET /forecast?city=Paris\n")
-                out.write("200 OK: sunny, 21C\n")
+        with (
+            agent.tracer.start_as_current_span(
+                "execute_tool get_weather", attributes=attrs
+            ) as tool,
+            SpanOutput(logger, tool, "stdout") as out,
+        ):
+            out.write("GET /forecast?city=Paris\n")
+            out.write("200 OK: sunny, 21C\n")
         answer = {"role": "assistant", "parts": [{"type": "text", "content": "**Paris**: sunny"}]}
         chat(agent, [SYSTEM, USER, ASKED, RESULT], [answer])
         agent.tool("get_rome", {"city": "Rome"}, None, error="TimeoutError: no answer in 5 s")
         with agent.tracer.start_as_current_span(
             "compact history",
-            attributes={"gen_ai.operation.name": "compact_context", "runlens.compaction.messages_before": 6,
-                        "runlens.compaction.messages_after": 2},
-        ):  # fmt: skip
+            attributes={
+                "gen_ai.operation.name": "compact_context",
+                "runlens.compaction.messages_before": 6,
+                "runlens.compaction.messages_after": 2,
+            },
+        ):
             pass
         run_id = trace_id(root)
     agent.close()
@@ -85,8 +108,7 @@ def run(ui_server: tuple[Endpoints, str]) -> Iterator[dict[str, str]]:
     def stored() -> dict[str, str]:
         body = httpx.post(
             f"{server.api_url}/graphql",
-            json={"query": "query($id: ID!) { run(id: $id) { status events { edges { node { id kind name } } } } }",
-                  "variables": {"id": run_id}},
+            json={"query": STORED, "variables": {"id": run_id}},
             timeout=30,
         ).json()  # fmt: skip
         run = body["data"]["run"]
@@ -110,7 +132,14 @@ def test_filters_follow_and_arrows(ui: Watched, run: dict[str, str]) -> None:
     page = ui.open(f"/runs/{run['run']}/timeline")
     until(lambda: rows(page).count() == 6, timeout=60)
     kinds = [r.get_attribute("data-kind") for r in rows(page).all()]
-    assert kinds == ["AGENT", "LLM_CALL", "TOOL_EXECUTION", "LLM_CALL", "TOOL_EXECUTION", "SUMMARIZATION"]
+    assert kinds == [
+        "AGENT",
+        "LLM_CALL",
+        "TOOL_EXECUTION",
+        "LLM_CALL",
+        "TOOL_EXECUTION",
+        "SUMMARIZATION",
+    ]
     assert selected_id(page) == run["AGENT:0"]  # the first event is selected on open
     ui.shot("timeline-open")
 
