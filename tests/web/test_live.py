@@ -82,7 +82,12 @@ def test_live_view_shows_the_run_as_it_happens(
         assert page.get_by_role("form", name="Steer the agent").count() == 0  # gone with the run
         assert number(page.locator("[data-metric=turns] strong").inner_text()) == 2
         assert number(total.inner_text()) == 2 * 240 + 10
+        page.evaluate("window.scrollTo(0, 0)")
         ui.shot("live-finished")
+        follow = page.get_by_role("button", name=re.compile("Follow|follow"))
+        assert follow.get_attribute("aria-pressed") == "false"  # scrolled up: it stays put
+        page.keyboard.press("F")
+        assert follow.get_attribute("aria-pressed") == "true"
 
 
 def test_steering_message_reaches_the_agent(ui: Watched, ui_server: tuple[Endpoints, str]) -> None:

@@ -5,6 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { Link } from "../router.js";
+import { useShortcuts } from "../keys.js";
 import { JsonView } from "../components/json.js";
 import { formatExact } from "../format.js";
 
@@ -140,23 +141,31 @@ function Entry({ entry }) {
 }
 
 export function LiveStream({ feed, run, finished }) {
-  const list = useRef(null);
-  const pinned = useRef(true); // the user is at the bottom: keep the newest entry in view
+  const [follow, setFollow] = useState(true); // keep the newest entry in view
+  const following = useRef(follow);
+  following.current = follow;
   const entries = entriesOf(feed);
   const hidden = Math.max(entries.length - LIMIT, 0);
   useLayoutEffect(() => {
-    if (pinned.current) window.scrollTo(0, document.body.scrollHeight);
-  }, [feed.version]);
+    if (follow) window.scrollTo(0, document.body.scrollHeight);
+  }, [feed.version, follow]);
   useEffect(() => {
     const onScroll = () => {
-      pinned.current = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+      const bottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+      if (bottom !== following.current) setFollow(bottom);
     };
     window.addEventListener("scroll", onScroll, { passive: true });
     return () => window.removeEventListener("scroll", onScroll);
   }, []);
+  useShortcuts([{ key: "F", description: "follow the newest entry (or stay where you are)", handler: () => setFollow(!follow) }]);
   return html`<section class="live-stream" aria-label="Event stream">
+    <div class="stream-bar small">
+      <span class="muted">${entries.length} entries</span>
+      <button type="button" class=${`follow ${follow ? "on" : ""}`} aria-pressed=${follow} onClick=${() => setFollow(!follow)}
+        title="Keep the newest entry in view (F)">${follow ? "● Following" : "Paused: follow"} <kbd>F</kbd></button>
+    </div>
     ${hidden ? html`<p class="muted small">${hidden} earlier entries are in the <${Link} href=${`/runs/${run.id}/timeline`}>Timeline<//>.</p>` : null}
     ${entries.length ? null : html`<p class="muted">${finished ? "The run recorded no events." : "Waiting for the agent's first event…"}</p>`}
-    <ol class="entries" ref=${list}>${entries.slice(hidden).map((entry) => html`<${Entry} key=${entry.key} entry=${entry} />`)}</ol>
+    <ol class="entries">${entries.slice(hidden).map((entry) => html`<${Entry} key=${entry.key} entry=${entry} />`)}</ol>
   </section>`;
 }
