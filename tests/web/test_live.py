@@ -248,7 +248,7 @@ def test_opted_in_notification_when_the_run_ends(
             page.get_by_label("Notify me when it ends").check()
             agent.go()
             page.locator(".live-pill[data-state=finished]").wait_for(timeout=60_000)
-            until(lambda: page.evaluate("window.__notified.length") == 1, timeout=10)
+            page.wait_for_function("window.__notified.length === 1", timeout=10_000)
             notified = page.evaluate("window.__notified[0]")
             assert notified == {
                 "title": "runlens: the run completed",

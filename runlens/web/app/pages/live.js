@@ -1,7 +1,7 @@
 // The Live Run Viewer (/runs/:id/live): what the run works on, live metrics, the connection,
 // one chronological stream (model text growing in place, a tool's stdout inside its entry),
 // error recovery with Retrigger and Retry stream, the steer bar while it runs, notifications.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { navigate, Link } from "../router.js";
 import { connection } from "../client.js";
@@ -18,9 +18,9 @@ import { Notify } from "./live_notify.js";
 export function LivePage({ params }) {
   const feed = useRunFeed(params.id, { content: true });
   const [stamp, setStamp] = useState(0);
-  const { run, error } = useRun(params.id, `${stamp}:${feed.state}`);
+  const { run, error, waiting } = useRun(params.id, `${stamp}:${feed.state}`);
   if (error && !run) return html`<${ErrorState} error=${error} retry=${() => setStamp(stamp + 1)} />`;
-  if (!run) return html`<${Loading} label="Loading the run…" />`;
+  if (!run) return html`<${Loading} label=${waiting ? "Waiting for the run to show up…" : "Loading the run…"} />`;
   const events = feed.list();
   const root = events.find((e) => e.kind === "AGENT" && !e.parentId) || events.find((e) => !e.parentId);
   const finished = feed.state === "finished" || (run.status !== "RUNNING" && feed.state !== "live" && feed.state !== "connecting");

@@ -1,7 +1,7 @@
 // The Live Run Viewer's stream: entries made from the feed's events in the order they showed
 // (agent started, prompt sent, model response growing as it streams, tool invocation with its
 // stdout, tool result, run completed or failed), each with time, icon, a line and details.
-// Only the last LIMIT entries are in the DOM; the Timeline has them all.
+// Only the last LIMIT events make entries in the DOM; the Timeline has them all.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { Link } from "../router.js";
@@ -53,10 +53,10 @@ function short(value) {
   return oneLine(typeof value === "string" ? value : JSON.stringify(value), 120);
 }
 
-/** The stream's entries for the current state of the feed. */
-export function entriesOf(feed) {
+/** The stream's entries for the last `limit` events of the feed (and the run's end). */
+export function entriesOf(feed, limit) {
   const entries = [];
-  for (const e of feed.list()) {
+  for (const e of feed.list().slice(-limit)) {
     const out = feed.output.get(e.id);
     const at = e.startedAt;
     if (e.kind === "AGENT" && !e.parentId) {
@@ -144,8 +144,9 @@ export function LiveStream({ feed, run, finished }) {
   const [follow, setFollow] = useState(true); // keep the newest entry in view
   const following = useRef(follow);
   following.current = follow;
-  const entries = entriesOf(feed);
-  const hidden = Math.max(entries.length - LIMIT, 0);
+  // only the newest LIMIT events make entries: the DOM and the work per update stay bounded
+  const hidden = Math.max(feed.order.length - LIMIT, 0);
+  const entries = entriesOf(feed, LIMIT);
   useLayoutEffect(() => {
     if (follow) window.scrollTo(0, document.body.scrollHeight);
   }, [feed.version, follow]);
@@ -160,12 +161,12 @@ export function LiveStream({ feed, run, finished }) {
   useShortcuts([{ key: "F", description: "follow the newest entry (or stay where you are)", handler: () => setFollow(!follow) }]);
   return html`<section class="live-stream" aria-label="Event stream">
     <div class="stream-bar small">
-      <span class="muted">${entries.length} entries</span>
+      <span class="muted">${feed.order.length} events</span>
       <button type="button" class=${`follow ${follow ? "on" : ""}`} aria-pressed=${follow} onClick=${() => setFollow(!follow)}
         title="Keep the newest entry in view (F)">${follow ? "● Following" : "Paused: follow"} <kbd>F</kbd></button>
     </div>
-    ${hidden ? html`<p class="muted small">${hidden} earlier entries are in the <${Link} href=${`/runs/${run.id}/timeline`}>Timeline<//>.</p>` : null}
+    ${hidden ? html`<p class="muted small">${hidden} earlier events are in the <${Link} href=${`/runs/${run.id}/timeline`}>Timeline<//>.</p>` : null}
     ${entries.length ? null : html`<p class="muted">${finished ? "The run recorded no events." : "Waiting for the agent's first event…"}</p>`}
-    <ol class="entries">${entries.slice(hidden).map((entry) => html`<${Entry} key=${entry.key} entry=${entry} />`)}</ol>
+    <ol class="entries">${entries.map((entry) => html`<${Entry} key=${entry.key} entry=${entry} />`)}</ol>
   </section>`;
 }

@@ -10,7 +10,7 @@ import { RUN_FIELDS } from "../fragments.js";
 import { Loading, ErrorState, Empty } from "../components/states.js";
 import { useRunFeed } from "./run_feed.js";
 import { RunTopBar } from "./timeline_top.js";
-import { EventList, eventLabel, TYPES, EVENT_STATUSES } from "./timeline_list.js";
+import { EventList, TYPES, EVENT_STATUSES } from "./timeline_list.js";
 import { EventDetail } from "./timeline_detail.js";
 
 const RUN = `query TimelineRun($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
@@ -19,15 +19,36 @@ function csv(value) {
   return value ? value.split(",").filter(Boolean) : [];
 }
 
-/** The run summary, read again when `stamp` changes (the feed finished, a command applied). */
+const WAIT_FOR_RUN_MS = 30_000; // a run just started may not be summarized yet
+const TRACE_ID = /^[0-9a-f]{32}$/i;
+
+/**
+ * The run summary, read again when `stamp` changes (the feed finished, a command applied).
+ * An unknown run (with a well-formed id) is asked for again every 1.5 s for 30 s (`waiting` meanwhile): a link to a
+ * run that has just started can arrive before its summary.
+ */
 export function useRun(runId, stamp) {
-  const [state, setState] = useState({ run: null, error: null });
+  const [state, setState] = useState({ run: null, error: null, waiting: false });
+  const since = useRef(Date.now());
   useEffect(() => {
     const abort = new AbortController();
-    query(RUN, { id: runId }, { signal: abort.signal })
-      .then((data) => setState({ run: data.run, error: null }))
-      .catch((error) => error.name !== "AbortError" && setState((s) => ({ run: s.run, error })));
-    return () => abort.abort();
+    let timer = 0;
+    const read = () =>
+      query(RUN, { id: runId }, { signal: abort.signal })
+        .then((data) => setState({ run: data.run, error: null, waiting: false }))
+        .catch((error) => {
+          if (error.name === "AbortError") return;
+          const young = Date.now() - since.current < WAIT_FOR_RUN_MS;
+          if (error.code === "NOT_FOUND" && TRACE_ID.test(runId) && young) {
+            setState((s) => ({ ...s, waiting: true }));
+            timer = setTimeout(read, 1500);
+          } else setState((s) => ({ run: s.run, error, waiting: false }));
+        });
+    read();
+    return () => {
+      abort.abort();
+      clearTimeout(timer);
+    };
   }, [runId, stamp]);
   return state;
 }
@@ -35,7 +56,7 @@ export function useRun(runId, stamp) {
 export function TimelinePage({ params }) {
   const feed = useRunFeed(params.id);
   const [stamp, setStamp] = useState(0);
-  const { run, error } = useRun(params.id, `${stamp}:${feed.state}`);
+  const { run, error, waiting } = useRun(params.id, `${stamp}:${feed.state}`);
   const q = here.value.query;
   const kinds = csv(q.get("type"));
   const statuses = csv(q.get("status"));
@@ -72,7 +93,7 @@ export function TimelinePage({ params }) {
   ]);
 
   if (error && !run) return html`<${ErrorState} error=${error} retry=${() => setStamp(stamp + 1)} />`;
-  if (!run) return html`<${Loading} label="Loading the run…" />`;
+  if (!run) return html`<${Loading} label=${waiting ? "Waiting for the run to show up…" : "Loading the run…"} />`;
   const current = selected ? feed.events.get(selected) : null;
   const toggle = (name, list, value) => {
     const next = list.includes(value) ? list.filter((v) => v !== value) : [...list, value];
@@ -121,8 +142,6 @@ export function TimelinePage({ params }) {
 }
 
 /** The type filter groups: Message, LLM Call, Tool Execution, Summarization, other kinds. */
-export function kindGroup(kind) {
+function kindGroup(kind) {
   return TYPES.some((t) => t.kind === kind) ? kind : "OTHER";
 }
-
-export { eventLabel };

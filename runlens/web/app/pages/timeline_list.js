@@ -6,7 +6,7 @@ import { html } from "../html.js";
 import { formatDuration, formatExact, toMillis } from "../format.js";
 import { now } from "../clock.js";
 
-export const ROW = 30;
+const ROW = 30;
 const MARGIN = 10;
 
 export const TYPES = [
@@ -52,7 +52,7 @@ function clock(iso) {
   return formatExact(iso).slice(11, 23);
 }
 
-export function EventRow({ event, selected, onSelect, top }) {
+function EventRow({ event, selected, onSelect, top }) {
   const kind = (event.kind || "OTHER").toLowerCase();
   return html`<div role="option" aria-selected=${selected} data-id=${event.id} data-kind=${event.kind} data-status=${event.status}
       class=${`ev-row ev-${kind} ${selected ? "selected" : ""}`} style=${{ top: `${top}px` }}
