@@ -150,6 +150,7 @@ class LiveAgent:
             span.set_attributes({
                 "gen_ai.usage.input_tokens": 200 + 10 * step,
                 "gen_ai.usage.output_tokens": 40,
+                "gen_ai.usage.reasoning.output_tokens": 12,
                 "gen_ai.output.messages": json.dumps([{
                     "role": "assistant", "finish_reason": "tool_call",
                     "parts": [{"type": "text", "content": answer}, call],

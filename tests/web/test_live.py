@@ -82,6 +82,8 @@ def test_live_view_shows_the_run_as_it_happens(
         assert page.get_by_role("form", name="Steer the agent").count() == 0  # gone with the run
         assert number(page.locator("[data-metric=turns] strong").inner_text()) == 2
         assert number(total.inner_text()) == 2 * 240 + 10
+        thinking = page.locator(".entry-thinking")
+        assert thinking.count() == 2 and "12 reasoning tokens" in thinking.first.inner_text()
         page.evaluate("window.scrollTo(0, 0)")
         ui.shot("live-finished")
         follow = page.get_by_role("button", name=re.compile("Follow|follow"))
@@ -153,7 +155,7 @@ def test_failed_run_retriggered_opens_the_new_run(
         assert "RateLimitError" in panel.inner_text()
         ui.shot("live-failed")
         panel.get_by_role("button", name="↻ Retrigger run").click()
-        new = agent.wait_for("retriggered", timeout=30)["retriggered"]
+        new = agent.wait_for("retriggered", timeout=60)["retriggered"]
         assert new != run
         page.wait_for_url(re.compile(f"/runs/{new}/live$"), timeout=60_000)
         page.locator(".entry-agent").wait_for(timeout=60_000)

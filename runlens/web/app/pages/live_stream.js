@@ -72,6 +72,13 @@ export function entriesOf(feed, limit) {
         line: `Prompt sent to ${e.model || "the model"}${user ? `: ${oneLine(textOf(user), 120)}` : ""}`,
         details: { system: system ? textOf(system) : undefined, messages: e.input },
       });
+      if (e.tokens?.reasoning) {
+        // the API has the reasoning's size, not its text: say that the model thought, and how much
+        entries.push({
+          key: `${e.id}:thinking`, at, type: "thinking", icon: "…",
+          line: `Agent thinking: ${e.tokens.reasoning.toLocaleString("en-US")} reasoning tokens`,
+        });
+      }
       const text = e.response || out?.model || "";
       if (text || e.status === "RUNNING") {
         entries.push({
