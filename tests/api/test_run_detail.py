@@ -345,3 +345,17 @@ def test_narrow_reads_show_what_full_reads_show(
         by_span = {n["spanId"]: n for n in nodes(narrow)}
         assert by_span[rich["llm2"]]["output"]
         assert by_span[rich["summarize"]]["output"]
+
+
+def test_one_event_by_id_or_span_id(gql: GraphQL, rich: dict[str, str]) -> None:
+    query = """query ($run: ID!, $id: ID!) { run(id: $run) { event(id: $id) {
+      __typename id spanId ... on ToolExecution { toolName terminalOutput { text } } } } }"""
+    listed = nodes(events(gql, rich["run"]))
+    tool_event = next(n for n in listed if n["spanId"] == rich["search"])
+    by_id = gql(query, run=rich["run"], id=tool_event["id"])["run"]["event"]
+    assert by_id == {
+        "__typename": "ToolExecution", "id": tool_event["id"], "spanId": rich["search"],
+        "toolName": "search", "terminalOutput": {"text": "fetching…\nwarn: slow\ndone\n"},
+    }  # fmt: skip
+    assert gql(query, run=rich["run"], id=rich["search"])["run"]["event"] == by_id
+    assert gql(query, run=rich["run"], id="0123456789abcdef")["run"]["event"] is None

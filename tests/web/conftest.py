@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from runlens.serve import Endpoints
+from tests.eventually import eventually
 from tests.web.serve_process import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +55,15 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoi
     big = {"RUNLENS_MAX_ATTRIBUTE_BYTES": str(8 << 20), "RUNLENS_MAX_REQUEST_BYTES": str(16 << 20)}
     with serve(tmp_path_factory.mktemp("ui") / "data", **big) as running:
         yield running
+
+
+def until(check: Callable[[], object], timeout: float = 10) -> None:
+    """Wait until `check()` is true (at most `timeout` seconds), else fail."""
+
+    def once() -> None:
+        assert check()
+
+    eventually(once, timeout=timeout)
 
 
 class Watched:

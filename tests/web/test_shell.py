@@ -27,7 +27,7 @@ def test_navigation_stays_in_the_page_and_back_works(ui: Watched) -> None:
     page.wait_for_url(re.compile(r"/runs$"))
     assert page.evaluate("window.__kept") == 1
     page.goto(ui.base + "/runs/0123/timeline")
-    assert page.get_by_text("Not available yet").is_visible()
+    page.get_by_role("heading", name="Not found").wait_for()
 
 
 def test_connection_pill_goes_live(ui: Watched) -> None:

@@ -24,7 +24,7 @@ from runlens.api.graphql.types.common import (
     tokens,
 )
 from runlens.api.graphql.types.control import ControlCommand
-from runlens.api.graphql.types.events import Event, EventOutcome, EventStatus
+from runlens.api.graphql.types.events import Event, EventOutcome, EventStatus, event_id
 from runlens.control.service import is_intervention
 from runlens.semconv.records import SpanKind
 from runlens.storage.contract import RunStatus as StoredStatus
@@ -204,6 +204,17 @@ class Run:
             ),
             total_count=len(matching),
         )
+
+    @strawberry.field(
+        description="One event of the run by its `id` or `spanId` (a deep link); null when the "
+        "run has no such event."
+    )
+    async def event(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Event | None:
+        wanted = event_id(str(id).replace("-", ""))
+        read = event_read(info.selected_fields[0].selections, search=False, outcomes=False)
+        view = await info.context.loaders.timelines_for(read).load(self.summary.run_id)
+        span = next((s for s in view.spans if event_id(s.span_id) == wanted), None)
+        return event_of(span, view) if span is not None else None
 
 
 @strawberry.type

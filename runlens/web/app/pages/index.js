@@ -5,13 +5,14 @@ import { Empty } from "../components/states.js";
 import { RunsPage } from "./runs.js";
 import { RunPage } from "./run.js";
 import { ActivityPage } from "./activity.js";
-import { PendingPage } from "./pending.js";
+import { TimelinePage } from "./timeline.js";
+import { LivePage } from "./live.js";
 
 route("/", RunsPage);
 route("/runs", RunsPage);
 route("/runs/:id", RunPage);
-route("/runs/:id/timeline", PendingPage);
-route("/runs/:id/live", PendingPage);
+route("/runs/:id/timeline", TimelinePage);
+route("/runs/:id/live", LivePage);
 route("/activity", ActivityPage);
 
 export function NotFoundPage({ path }) {
