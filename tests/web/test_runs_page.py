@@ -131,9 +131,12 @@ def test_the_list_follows_run_updates_live(ui: Watched, ui_server: Server, agent
         first = row.locator("td").nth(4).inner_text()
         time.sleep(2.2)
         assert row.locator("td").nth(4).inner_text() != first  # the duration ticks
+        watch = row.get_by_role("link", name="watch live")
+        assert watch.get_attribute("href") == f"/runs/{run}/live"  # a running run links live
         ui.shot("runs-live-running")
     sender.close()
     row.locator(".badge", has_text="Completed").wait_for(timeout=30_000)
+    assert row.get_by_role("link", name="watch live").count() == 0  # ended: its end time
     assert page.evaluate("window.__kept") == 1
 
 

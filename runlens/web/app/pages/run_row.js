@@ -45,6 +45,8 @@ export function RunRow({ run }) {
     <td class="num"><${Cost} usd=${run.costUsd} complete=${run.costComplete} unpriced=${run.unpricedActions} /></td>
     <td class="num">${formatPercent(run.successRate)}</td>
     <td><${When} iso=${run.startedAt} /></td>
-    <td>${run.status === "RUNNING" ? html`<span class="muted">running</span>` : html`<${When} iso=${run.endedAt} />`}</td>
+    <td>${run.status === "RUNNING"
+      ? html`<${Link} href=${`${href}/live`} title=${`Watch run ${run.id} live`}>watch live<//>`
+      : html`<${When} iso=${run.endedAt} />`}</td>
   </tr>`;
 }
