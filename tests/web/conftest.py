@@ -30,19 +30,27 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
-# Playwright's driver connection leaves a Unix socket (family=1) to the garbage collector now
-# and then; that is the library's, not what a test checks (runlens listens on TCP only).
-pytestmark_unix_socket = pytest.mark.filterwarnings(
-    r"ignore:Exception ignored in. <socket.socket fd=\d+, family=1,"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
+# Playwright's sync API leaves its driver's Unix socket (family=1) and event loop to the garbage
+# collector now and then; they are the library's, not what a test checks (runlens runs in a
+# process of its own here and listens on TCP only).
+PLAYWRIGHT_LEFTOVERS = [
+    pytest.mark.filterwarnings(
+        r"ignore:Exception ignored in. <socket.socket fd=\d+, family=1,"
+        ":pytest.PytestUnraisableExceptionWarning"
+    ),
+    pytest.mark.filterwarnings(
+        r"ignore:Exception ignored in. <function BaseEventLoop.__del__"
+        ":pytest.PytestUnraisableExceptionWarning"
+    ),
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
-            item.add_marker(pytestmark_unix_socket)
+            for mark in PLAYWRIGHT_LEFTOVERS:
+                item.add_marker(mark)
 
 
 @pytest.fixture(scope="package")

@@ -142,7 +142,7 @@ class StoreConnections:
         if raw is None:
             import chdb
 
-            raw = chdb.connect(self._chdb_path)
+            raw = chdb.connect(self._chdb_path)  # type: ignore[no-untyped-call,unused-ignore]
             with self._lock:
                 self._raw.append(raw)
             self._local.raw = raw
