@@ -58,6 +58,7 @@ def test_registry_rows(ui: Watched, ui_server: Server, agent: str) -> None:
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", started.get_attribute("title") or "")
     row.get_by_role("button", name=f"Copy run id {run}").click()
     assert page.evaluate("navigator.clipboard.readText()") == run
+    page.get_by_text("1 run · end of list", exact=True).wait_for()
     ui.shot("runs-registry")
     page.goto(ui.base + "/runs")
     page.locator(f'tr[data-run="{run}"]').get_by_role("link", name=agent).click()

@@ -165,7 +165,7 @@ export function RunsPage() {
     ${error && rows.length ? html`<${ErrorState} error=${error} />` : null}
     <div ref=${sentinel} class="sentinel">
       ${state.more ? html`<button type="button" onClick=${loadMore} disabled=${state.loadingMore}>
-        ${state.loadingMore ? "Loading…" : "Load more"}</button>` : rows.length ? html`<p class="muted small">${rows.length} runs · end of list</p>` : null}
+        ${state.loadingMore ? "Loading…" : "Load more"}</button>` : rows.length ? html`<p class="muted small">${rows.length} ${rows.length === 1 ? "run" : "runs"} · end of list</p>` : null}
     </div>
   </section>`;
 }
