@@ -11,7 +11,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import clickhouse_connect
@@ -71,11 +70,12 @@ def test_clickhouse_connect_reads_what_was_just_ingested(
             parameters={"p": project},
         ).result_rows
         assert len(rows) == 3
+        # each run ends COMPLETED once its summary is refreshed (a failed tool call, not run)
+        assert {str(status) for _, status in rows} == {"completed"}, rows
         return [(str(run), str(status)) for run, status in rows]
 
     rows = eventually(summarised)
     assert sorted(run for run, _ in rows) == sorted(runs)
-    assert {status for _, status in rows} == {"completed"}  # a failed tool call, not run
     table = client.query_arrow(
         f"SELECT project_id, count() AS spans FROM runlens.spans FINAL "
         f"WHERE project_id = '{project}' GROUP BY project_id"
@@ -131,11 +131,17 @@ def test_the_documented_analytics_queries_answer(
 ) -> None:
     queries = analytics_queries()
     assert len(queries) == 3
-    results = []
-    for sql in queries:
-        scoped = sql.replace("'default'", f"'{project}'").strip().rstrip(";")
-        results.append(eventually(partial(_non_empty, client, scoped)))
-    per_day, tools, errors = results
+
+    def answered() -> list[list[dict[str, object]]]:
+        # every run's summary refreshed: the per-agent figures count all three
+        results = [
+            _non_empty(client, sql.replace("'default'", f"'{project}'").strip().rstrip(";"))
+            for sql in queries
+        ]
+        assert results[0][0]["runs"] == 3, results[0]
+        return results
+
+    per_day, tools, errors = eventually(answered)
     assert per_day[0]["agent_id"] == "weather_agent" and per_day[0]["runs"] == 3
     assert float(str(per_day[0]["cost_usd"])) > 0
     assert tools[0]["tool_name"] == "get_weather" and tools[0]["calls"] == 3
