@@ -58,7 +58,9 @@ def test_overload_is_refused_bounded_and_recovers(
         server.stop()
 
     assert report.violations == []  # every refusal was UNAVAILABLE or 503 with Retry-After
-    assert report.replies["grpc UNAVAILABLE"] > 0 and report.replies["http 503"] > 0
+    # Which protocol happens to meet the full queue is up to the scheduler; the HTTP 503 with
+    # Retry-After at a full queue is pinned in test_pipeline.py.
+    assert report.refused > 0
     assert report.replies["grpc OK"] > 0 and report.replies["http 200"] > 0
     assert report.recovery_s < 5
     assert peak[0] - before < 256 * 2**20, f"RSS grew by {(peak[0] - before) / 2**20:.0f} MiB"
