@@ -230,6 +230,7 @@ def test_runs_written_while_data_keeps_coming_are_refreshed_together(
         run_timeout_s=3600,
         sweep_interval_s=3600,
         refresh_interval_s=3600,
+        refresh_gap_s=5,  # the first refresh waits this long after the start: the writes end first
     )
     pipeline.start()
     try:
@@ -238,7 +239,7 @@ def test_runs_written_while_data_keeps_coming_are_refreshed_together(
         writer.gate.set()
         for future in [*first, *waiting]:
             future.result(30)
-        eventually(lambda: _equal(writer.refreshes, [WRITERS + 4]))
+        eventually(lambda: _equal(writer.refreshes, [WRITERS + 4]), timeout=30)
     finally:
         writer.gate.set()
         pipeline.stop()
