@@ -77,6 +77,12 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
+        self.rejected_metric_points = Counter(
+            "runlens_ingest_rejected_metric_points",
+            "Metric points received and not stored, by reason.",
+            ["reason"],
+            registry=registry,
+        )
         self.write_seconds = Histogram(
             "runlens_store_write_seconds",
             "Duration of one store write (one insert per table for a group of requests).",
@@ -122,10 +128,11 @@ class Metrics:
         self.registry.register(_Gauges(queued, bus, writer))
 
     def rejected(self, signal: str, reason: str, count: int) -> None:
-        """`count` spans (`signal` "spans") or log records ("logs") were not stored."""
+        """`count` spans (`signal` "spans"), log records ("logs") or metric points ("metrics")
+        were not stored."""
         if count > 0:
-            target = self.rejected_spans if signal == "spans" else self.rejected_log_records
-            target.labels(reason=reason).inc(count)
+            targets = {"spans": self.rejected_spans, "metrics": self.rejected_metric_points}
+            targets.get(signal, self.rejected_log_records).labels(reason=reason).inc(count)
 
     def operation(self, operation_type: str, name: str | None, seconds: float) -> None:
         label = name if name and _OPERATION_NAME.match(name) else "anonymous"

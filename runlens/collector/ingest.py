@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -24,6 +25,8 @@ from runlens.storage.contract import (
 )
 
 log = logging.getLogger(__name__)
+
+METRIC_WRITES = 2  # metric exports stored at once; more are refused as overloaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,9 @@ class Ingest:
         self._redactor = redactor  # None: stored as sent
         self._metrics = metrics  # counts what is not stored, by reason
         self._metric_points = metric_points  # None: metric exports are refused as unavailable
+        # Metric points skip the span queue (one insert in the calling thread), so their own
+        # bound keeps a burst of metric exports from piling decoded requests up in memory.
+        self._metric_slots = threading.BoundedSemaphore(METRIC_WRITES)
 
     def spans(
         self, raw: list[RawSpan], project_id: str, rejected: int, message: str, warning: str = ""
@@ -115,9 +121,31 @@ class Ingest:
         warning: str = "",
     ) -> Accepted:
         """Store metric points (redacted, one insert, in the calling thread: metric exports are
-        few), acknowledged once stored; points older than the retention are refused."""
+        few), acknowledged once stored; points older than the retention are refused. At most
+        `METRIC_WRITES` exports are stored at once: others are refused as overloaded."""
         if self._metric_points is None:
             raise Unavailable("this runlens process does not store metrics")
+        if not self._metric_slots.acquire(blocking=False):
+            self._rejected("metrics", "overloaded", len(points))
+            raise Unavailable(
+                f"{METRIC_WRITES} metric exports are being stored already; retry later"
+            )
+        try:
+            rejected, message = self._store_metrics(
+                self._metric_points, points, project_id, rejected, message
+            )
+        finally:
+            self._metric_slots.release()
+        return Accepted(rejected, _joined(message, warning))
+
+    def _store_metrics(
+        self,
+        store: MetricWriter,
+        points: list[MetricPoint],
+        project_id: str,
+        rejected: int,
+        message: str,
+    ) -> tuple[int, str]:
         oldest = self._oldest_kept_ns()
         kept = [p for p in points if not p.time_unix_nano or p.time_unix_nano >= oldest]
         if len(kept) < len(points):
@@ -130,12 +158,12 @@ class Ingest:
         if self._redactor is not None:
             kept = [self._redactor.metric(point) for point in kept]
         try:
-            self._metric_points.write_metrics(project_id, kept)
+            store.write_metrics(project_id, kept)
         except PermanentStorageError as exc:
             raise Invalid(f"the store rejected the data: {exc}") from exc
         except StorageError as exc:
             raise Unavailable(f"the store is unavailable: {exc}; retry later") from exc
-        return Accepted(rejected, _joined(message, warning))
+        return rejected, message
 
     def _map_span(self, raw: RawSpan, project_id: str) -> SpanRecord:
         def mapped(span: RawSpan) -> SpanRecord:
