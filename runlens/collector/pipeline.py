@@ -289,9 +289,10 @@ class IngestPipeline:
         for pending in batch:
             pending.future.set_result(result)
         events: list[LiveEvent] = []
-        for pending in batch:
-            events.extend(LiveEvent.span(seq, span) for span in pending.spans)
-            events.extend(LiveEvent.log(seq, log) for log in pending.logs)
+        if self._bus is not None:
+            for pending in batch:
+                events.extend(LiveEvent.span(seq, span) for span in pending.spans)
+                events.extend(LiveEvent.log(seq, log) for log in pending.logs)
         self._finish(seq, (result.runs, events))
 
     def _finish(self, seq: int, outcome: _Outcome) -> None:

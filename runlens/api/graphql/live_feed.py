@@ -136,7 +136,6 @@ class LiveFeeds:
         self.reader = reader
         self.bus = bus
         self.project_id = project_id
-        self.reads = 0  # change reads from storage
         self._feeds: dict[str, RunFeed] = {}
         self._lock = asyncio.Lock()  # change reads
         self._summary_lock = asyncio.Lock()  # summary reads (never held up by change reads)
@@ -182,7 +181,6 @@ class LiveFeeds:
             if after == 0:
                 found = await off_loop(self.reader.run_summaries, self.project_id, [feed.run_id])
                 feed.keep_summary(found[0] if found else None, started)
-            self.reads += 1
             read = self.reader.run_changes
             feed.absorb(await off_loop(read, self.project_id, feed.run_id, after, upto), upto)
 
