@@ -678,7 +678,7 @@ def _load(spec: DatasetSpec, data_dir: Path, conn: Connection) -> Manifest:
             keys = [RunKey(PROJECT, run_id) for run_id in batch.run_ids]
             starts = dict(zip(keys, batch.start_ns, strict=True))
             started = time.perf_counter()
-            encoded = _Encoded(batch.table, None, starts, ((), ()))
+            encoded = _Encoded(batch.table, None, starts)
             store.write_encoded([EncodedBatch(batch.table.num_rows, 0, encoded)])
             figures.insert_s += time.perf_counter() - started
             # As if each run had been ingested live: first seen when its first span arrived

@@ -1,12 +1,13 @@
-"""The live bus: thin events published after each durable write, fanned out to asyncio
+"""The live bus: the records of each durable write, published after it, fanned out to asyncio
 subscribers.
 
 The ingest pipeline publishes from its writer thread (`publish`); each subscriber reads in its
-own event loop (`Subscription.next_batch`). An event only says what changed (ids, kind, status,
-commit sequence): readers fetch the data itself from storage by sequence, so a subscriber that
-missed events can always catch up there. Each subscriber's queue is bounded: when a publish
-would exceed the bound, the subscriber stops receiving and, once it has taken what is queued,
-gets an `Overflow` telling it to resume from storage after the last sequence it received.
+own event loop (`Subscription.next_batch`). An event carries one stored record (a span or a log
+record, as written) with the commit sequence of its write, so a subscriber in this process needs
+no read to follow a run; one that missed events (it subscribed later, or overflowed) catches up
+from storage by sequence. Each subscriber's queue is bounded: when a publish would exceed the
+bound, the subscriber stops receiving and, once it has taken what is queued, gets an `Overflow`
+telling it to resume from storage after the last sequence it received.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from runlens.semconv.records import LogRecord, SpanRecord
 
 DEFAULT_QUEUE_SIZE = 10_000
 
@@ -31,6 +34,9 @@ class LiveEventType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
+    """What the bus carries: one stored record (SPAN, LOG) or a refreshed run summary (RUN_*).
+    The only message type of the bus, whoever feeds it."""
+
     type: LiveEventType
     project_id: str
     run_id: str
@@ -38,6 +44,26 @@ class LiveEvent:
     span_id: str = ""
     kind: str = ""  # span kind, or the stream of a log record ("" for GenAI events and logs)
     status: str = ""  # span status
+    record: SpanRecord | LogRecord | None = None  # SPAN, LOG: the record as stored
+
+    @classmethod
+    def span(cls, seq: int, span: SpanRecord) -> LiveEvent:
+        return cls(
+            LiveEventType.SPAN,
+            span.project_id,
+            span.run_id,
+            seq,
+            span.span_id,
+            span.kind.value,
+            span.status.value,
+            span,
+        )
+
+    @classmethod
+    def log(cls, seq: int, log: LogRecord) -> LiveEvent:
+        return cls(
+            LiveEventType.LOG, log.project_id, log.run_id, seq, log.span_id, log.stream, "", log
+        )
 
 
 @dataclass(frozen=True, slots=True)

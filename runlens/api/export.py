@@ -24,8 +24,7 @@ from starlette.requests import HTTPConnection
 from runlens.api.export_rows import Encoder, ExportFormat, run_object
 from runlens.api.graphql.types.common import TimeWindow, window_start
 from runlens.api.rate_limit import RateLimiter, retry_after
-from runlens.semconv.events import apply_log_events
-from runlens.semconv.records import LogRecord, SpanRecord
+from runlens.runs.view import RunView, view_of
 from runlens.storage.contract import (
     ApiReader,
     RunPosition,
@@ -33,7 +32,6 @@ from runlens.storage.contract import (
     RunSortField,
     RunStatus,
     RunSummary,
-    RunTimeline,
     StorageError,
 )
 
@@ -171,27 +169,11 @@ def _position(summary: RunSummary, sort: RunSortField) -> RunPosition:
     return RunPosition(value, summary.run_id)
 
 
-def _actions(timeline: RunTimeline | None) -> list[SpanRecord]:
-    """The run's action spans, LLM content sent as GenAI events filled in (as GraphQL does)."""
-    if timeline is None:
-        return []
-    if not timeline.logs:
-        return list(timeline.spans)
-    by_span: dict[str, list[LogRecord]] = {}
-    for record in timeline.logs:
-        by_span.setdefault(record.span_id, []).append(record)
-    return [apply_log_events(s, by_span.get(s.span_id, ())) for s in timeline.spans]
-
-
-def _uncounted(timeline: RunTimeline | None) -> frozenset[str]:
-    return frozenset() if timeline is None else timeline.uncounted
-
-
 def pages(
     reader: ApiReader, request: ExportRequest, page_size: int
-) -> Iterator[list[tuple[RunSummary, list[SpanRecord], frozenset[str]]]]:
-    """The export's runs with their actions and the LLM calls each does not count, one page at
-    a time (three reads per page, four with payloads)."""
+) -> Iterator[list[tuple[RunSummary, RunView]]]:
+    """The export's runs with the run model's view of their actions, one page at a time (three
+    reads per page, four with payloads)."""
     remaining = request.limit
     after: RunPosition | None = None
     while remaining is None or remaining > 0:
@@ -201,10 +183,8 @@ def pages(
             return
         run_ids = [s.run_id for s in summaries]
         timelines = reader.run_actions(request.query.project_id, run_ids, request.include_payloads)
-        yield [
-            (s, _actions(timelines.get(s.run_id)), _uncounted(timelines.get(s.run_id)))
-            for s in summaries
-        ]
+        found = [(s, timelines.get(s.run_id)) for s in summaries]
+        yield [(s, view_of(t, s, uncounted=t.uncounted if t is not None else ())) for s, t in found]
         if len(summaries) < size:
             return
         if remaining is not None:
@@ -222,7 +202,7 @@ def export_chunks(
     encoder = Encoder(request.format, payloads)
     prefix = encoder.head()
     for page in pages(reader, request, page_size):
-        runs = [run_object(s, actions, payloads, uncounted) for s, actions, uncounted in page]
+        runs = [run_object(s, actions, payloads) for s, actions in page]
         yield (prefix + encoder.page(runs)).encode()
         prefix = ""
     tail = prefix + encoder.tail()

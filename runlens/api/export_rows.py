@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from runlens.api.graphql.timeline import event_outcome, event_status
 from runlens.api.graphql.types.common import timestamp
-from runlens.api.graphql.types.events import event_id, json_value
-from runlens.semconv.records import SpanRecord, SpanStatus, TokenUsage
+from runlens.runs.events import duration_ms, event_id, event_outcome, event_status, json_value
+from runlens.runs.view import RunView
+from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus, TokenUsage
 from runlens.storage.contract import RunStatus, RunSummary
 
 Json = dict[str, Any]
@@ -63,7 +63,6 @@ def action_object(span: SpanRecord, summary: RunSummary, payloads: bool, counted
     """An action; `counted` is false for an LLM call the run's totals do not count (a wrapper
     of another LLM call, a repeat of a response: docs/semconv.md, "What a run counts")."""
     running = span.status is SpanStatus.RUNNING
-    ended = not running and span.end_time_unix_nano > 0
     outcome = event_outcome(span)
     usage: TokenUsage = span.usage
     action: Json = {
@@ -76,9 +75,7 @@ def action_object(span: SpanRecord, summary: RunSummary, payloads: bool, counted
         "outcome": None if outcome is None else outcome.upper(),
         "startedAt": iso(span.start_time_unix_nano),
         "endedAt": iso(span.end_time_unix_nano) if not running else None,
-        "durationMs": (
-            max(span.end_time_unix_nano - span.start_time_unix_nano, 0) / 1e6 if ended else None
-        ),
+        "durationMs": duration_ms(span),
         "costUsd": span.cost_usd,
         "counted": counted,
         "tokens": _tokens(
@@ -95,13 +92,12 @@ def action_object(span: SpanRecord, summary: RunSummary, payloads: bool, counted
     return action
 
 
-def run_object(
-    summary: RunSummary,
-    actions: Sequence[SpanRecord],
-    payloads: bool,
-    uncounted: Collection[str] = frozenset(),
-) -> Json:
-    """A run with the names GraphQL's `Run` uses, and its actions in start order."""
+_LLM_KINDS = (SpanKind.LLM_CALL, SpanKind.SUMMARIZATION)
+
+
+def run_object(summary: RunSummary, actions: RunView, payloads: bool) -> Json:
+    """A run with the names GraphQL's `Run` uses, and its actions (the run model's view of them,
+    `counted` as the view says for LLM calls) in start order."""
     s = summary
     ended = s.status is not RunStatus.RUNNING and s.ended_at_unix_nano > 0
     tokens = _tokens(
@@ -131,8 +127,13 @@ def run_object(
         "errorType": s.error_type or None,
         "errorMessage": s.error_message or None,
         "actions": [
-            action_object(span, summary, payloads, span.span_id not in uncounted)
-            for span in actions
+            action_object(
+                span,
+                summary,
+                payloads,
+                span.kind not in _LLM_KINDS or span.span_id in actions.counted,
+            )
+            for span in actions.spans
         ],
     }
 

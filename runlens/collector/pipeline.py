@@ -22,12 +22,14 @@ summary records the commit sequence it covers, and the summary thread asks the s
 with spans stored after their summary (`stale_runs`) when it starts, which rebuilds what a
 crash cut off, and again at every sweep as a safety net (a collector of a cluster that died).
 
-With a live bus, the writer publishes what each write stored (one thin event per span and log
-record, with the write's commit sequence) right after the write, and the summary thread one
-event per run right after its summary was refreshed (with the sequence of the last write
-before the refresh began). `request_refresh` asks for a refresh of runs whose summary depends
-on something else than spans (control commands); `after_refresh` is called in the summary
-thread with the runs of each successful refresh.
+Before a write, GenAI log events are merged into their spans when the write holds both
+(`semconv.events.merge_batch`; those spans are encoded again). With a live bus, the writer
+publishes what each write stored (one event per span and log record, carrying the record and
+the write's commit sequence) right after the write, and the summary thread one event per run
+right after its summary was refreshed (with the sequence of the last write before the refresh
+began). `request_refresh` asks for a refresh of runs whose summary depends on something else
+than spans (control commands); `after_refresh` is called in the summary thread with the runs
+of each successful refresh.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from runlens.bus import LiveBus, LiveEvent, LiveEventType
+from runlens.semconv.events import genai_events, merge_batch
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import (
     EncodedBatch,
@@ -65,24 +68,13 @@ WRITERS = 2  # writes under way at once: an insert costs ~30 ms however small, a
 # nothing when it stored nothing.
 _Outcome = tuple[tuple[RunKey, ...], list[LiveEvent]] | None
 
-# What a live event says of one stored record, less the commit sequence.
-_Touch = tuple[LiveEventType, str, str, str, str, str]
-
-
-def _touches(spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> tuple[_Touch, ...]:
-    found: list[_Touch] = [
-        (LiveEventType.SPAN, s.project_id, s.run_id, s.span_id, s.kind.value, s.status.value)
-        for s in spans
-    ]
-    found.extend((LiveEventType.LOG, g.project_id, g.run_id, g.span_id, g.stream, "") for g in logs)
-    return tuple(found)
-
 
 @dataclass(slots=True)
 class _Pending:
     batch: EncodedBatch
     future: Future[WriteResult] = field(default_factory=Future)
-    touches: tuple[_Touch, ...] = ()
+    spans: Sequence[SpanRecord] = ()  # the records (GenAI events merge, the live bus)
+    logs: Sequence[LogRecord] = ()
 
     @property
     def size(self) -> int:
@@ -176,8 +168,7 @@ class IngestPipeline:
         except StorageError as exc:
             future.set_exception(exc)
             return future
-        touches = _touches(spans, logs) if self._bus is not None else ()
-        pending = _Pending(batch, future, touches)
+        pending = _Pending(batch, future, spans, logs)
         with self._cond:
             self._check_room(size)
             self._queue.append(pending)
@@ -253,7 +244,28 @@ class IngestPipeline:
         self._queued -= size
         return batch
 
+    def _merge_events(self, batch: list[_Pending]) -> list[_Pending]:
+        """The batch with the GenAI log events it holds merged into their spans when those are
+        in it too (the spans re-encoded); reads merge only the events that came without."""
+        events = genai_events([log for pending in batch for log in pending.logs])
+        if not events:
+            return batch
+        merged: list[_Pending] = []
+        for pending in batch:
+            spans = merge_batch(pending.spans, events) if pending.spans else None
+            try:
+                encoded = None if spans is None else self._writer.encode(spans, pending.logs)
+            except StorageError:
+                log.warning("re-encoding spans with their GenAI events failed", exc_info=True)
+                encoded = None
+            if spans is None or encoded is None:
+                merged.append(pending)
+            else:
+                merged.append(_Pending(encoded, pending.future, spans, pending.logs))
+        return merged
+
     def _store(self, batch: list[_Pending], seq: int) -> None:
+        batch = self._merge_events(batch)
         try:
             result = self._writer.write_encoded([pending.batch for pending in batch], seq)
         except PermanentStorageError as exc:
@@ -276,11 +288,11 @@ class IngestPipeline:
             return
         for pending in batch:
             pending.future.set_result(result)
-        events = [
-            LiveEvent(kind, project_id, run_id, seq, span_id, span_kind, status)
-            for pending in batch
-            for kind, project_id, run_id, span_id, span_kind, status in pending.touches
-        ]
+        events: list[LiveEvent] = []
+        if self._bus is not None:
+            for pending in batch:
+                events.extend(LiveEvent.span(seq, span) for span in pending.spans)
+                events.extend(LiveEvent.log(seq, log) for log in pending.logs)
         self._finish(seq, (result.runs, events))
 
     def _finish(self, seq: int, outcome: _Outcome) -> None:

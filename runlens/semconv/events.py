@@ -1,10 +1,11 @@
-"""Log records: `map_log` (GenAI events, terminal output chunks, plain logs) and
-`apply_log_events`, which gives an LLM span the content its correlated GenAI events carry."""
+"""Log records: `map_log` (GenAI events, terminal output chunks, plain logs), `apply_log_events`,
+which gives an LLM span the content its correlated GenAI events carry, and `merge_batch`, which
+does so at ingest for the spans whose events arrive with them."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runlens.semconv import keys
@@ -112,6 +113,45 @@ def apply_log_events(span: SpanRecord, logs: Sequence[LogRecord]) -> SpanRecord:
                 changes["stop_reason"] = normalize_finish_reason(reason)
                 break
     return dataclasses.replace(span, **changes) if changes else span
+
+
+def genai_events(logs: Sequence[LogRecord]) -> dict[str, list[LogRecord]]:
+    """The GenAI events among log records (not output chunks, not plain logs), by span id."""
+    found: dict[str, list[LogRecord]] = {}
+    for log in logs:
+        if log.event_name and log.stream not in _STREAMS:
+            found.setdefault(log.span_id, []).append(log)
+    return found
+
+
+def merge_batch(
+    spans: Sequence[SpanRecord], events: Mapping[str, Sequence[LogRecord]]
+) -> list[SpanRecord] | None:
+    """The spans with the content of their GenAI events (`events`: by span id, as
+    `genai_events` gives them) merged, each merged span marked with how many events it took
+    (`runlens.log_events.merged`: a reader merges again only when more arrived later); None
+    when no span has events here."""
+    merged: list[SpanRecord] = []
+    changed = False
+    for span in spans:
+        found = events.get(span.span_id, ())
+        mine = [log for log in found if log.trace_id == span.trace_id]
+        if not mine or span.kind not in (SpanKind.LLM_CALL, SpanKind.SUMMARIZATION):
+            merged.append(span)
+            continue
+        filled = apply_log_events(span, mine)
+        attributes = {**filled.attributes, keys.RUNLENS_LOG_EVENTS_MERGED: str(len(mine))}
+        merged.append(dataclasses.replace(filled, attributes=attributes))
+        changed = True
+    return merged if changed else None
+
+
+def merged_count(span: SpanRecord) -> int:
+    """How many GenAI events ingest merged into the span (0 when none, or not read)."""
+    try:
+        return int(span.attributes.get(keys.RUNLENS_LOG_EVENTS_MERGED, 0))
+    except ValueError:
+        return 0
 
 
 def _legacy_message(role: str, body: dict[str, Any]) -> Message:

@@ -364,16 +364,8 @@ class LiveReader(Protocol):
     def runs_changes(
         self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
     ) -> dict[str, RunChanges]:
-        """`run_changes` of several runs over one range; a key per run asked. A followed run
-        may be answered from memory, where a start marker stored after its span ended can
-        come back as a change (the caller, which holds the run, keeps the ended version)."""
+        """`run_changes` of several runs over one range; a key per run asked."""
         ...
-
-    def follow_changes(self, project_id: str, run_id: str) -> None:
-        """The run's changes will be read often from now on (until `unfollow_changes`)."""
-        ...
-
-    def unfollow_changes(self, project_id: str, run_id: str) -> None: ...
 
 
 class ApiReader(

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from runlens.api.graphql.context_items import context_of, message_key
 from runlens.api.graphql.errors import ApiError, ErrorCode
 from runlens.api.graphql.pagination import decode_cursor, encode_cursor, page_size
-from runlens.api.graphql.timeline import build_view, event_outcome, event_status
-from runlens.api.graphql.types.events import event_id
+from runlens.runs.context import context_of, message_key
+from runlens.runs.events import event_id, event_outcome, event_status
+from runlens.runs.view import view_of
 from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus
 from runlens.storage.contract import RunTimeline
 
@@ -65,7 +65,7 @@ def test_is_new_compares_canonical_messages() -> None:
                  output=json.dumps([{**answer, "finish_reason": "stop"}]))  # fmt: skip
     second = span("2", 20, input=json.dumps([system, question, answer, {"role": "user",
                   "parts": [{"type": "text", "content": "more"}]}]))  # fmt: skip
-    view = build_view(RunTimeline(spans=(first, second), logs=()), None)
+    view = view_of(RunTimeline(spans=(first, second), logs=()), None)
     assert [e.is_new for e in context_of(view, first)] == [True, True]
     entries = context_of(view, second)
     assert [(e.kind, e.is_new) for e in entries] == [

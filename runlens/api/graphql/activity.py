@@ -15,10 +15,10 @@ from runlens.api.graphql.context import Context
 from runlens.api.graphql.errors import bad_request
 from runlens.api.graphql.loaders import off_loop
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
-from runlens.api.graphql.timeline import outcome_of
 from runlens.api.graphql.types.common import ErrorDetail, TimeWindow, timestamp, window_start
-from runlens.api.graphql.types.events import EventOutcome, event_id
+from runlens.api.graphql.types.events import EventOutcome
 from runlens.api.graphql.types.run import Run
+from runlens.runs.events import event_id, outcome_of
 from runlens.semconv.records import SpanKind, SpanStatus
 from runlens.storage.activity import ACTION_KINDS, ActionEntry, ActionOutcome, ActionPosition
 from runlens.storage.activity import ActionQuery as StoredQuery

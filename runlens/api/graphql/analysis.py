@@ -2,10 +2,10 @@
 # (strawberry.field(description=...) is typed as returning Any)
 """Queries over recorded runs: `compareRuns`, `simulateReplay`, `determinismReport`.
 
-Each reads the runs' spans through the context's reader and hands them to the pure functions
-of `runlens.analysis`. `determinismReport` also reads the agent's most recent ended runs
-(`EVIDENCE_RUNS` of them): its replays of the run and its runs with an equal input are
-evidence.
+Each reads the runs' spans through the context's reader, as the run model shows them (GenAI
+log events merged: `runlens.runs`), and hands them to the pure functions of `runlens.analysis`.
+`determinismReport` also reads the agent's most recent ended runs (`EVIDENCE_RUNS` of them):
+its replays of the run and its runs with an equal input are evidence.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from runlens.api.graphql.errors import not_found
 from runlens.api.graphql.loaders import off_loop
 from runlens.api.graphql.types.determinism import DeterminismReport
 from runlens.api.graphql.types.replay import ReplaySimulation, RunComparison
+from runlens.runs.view import view_of
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import SpanRecord
 from runlens.storage.contract import RunQuery, RunStatus, RunSummary
@@ -54,11 +55,11 @@ _FIELDS = frozenset(
 
 
 async def _spans(info: Info, *summaries: RunSummary) -> list[list[SpanRecord]]:
-    """The spans of each run, in one read bounded by the runs' times."""
+    """The events of each run, in one read bounded by the runs' times."""
     ctx = info.context
     ids = [s.run_id for s in summaries]
-    found = await off_loop(ctx.reader.run_timelines, ctx.project_id, ids, summaries, _FIELDS, False)
-    return [list(found[run_id].spans) if run_id in found else [] for run_id in ids]
+    found = await off_loop(ctx.reader.run_timelines, ctx.project_id, ids, summaries, _FIELDS)
+    return [list(view_of(found.get(s.run_id), s).spans) for s in summaries]
 
 
 async def _evidence_runs(info: Info, summary: RunSummary) -> list[RunSummary]:

@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from runlens.api.graphql.errors import ApiError, ErrorCode
 from runlens.api.graphql.selection import EventRead
-from runlens.api.graphql.timeline import TimelineView, build_view
+from runlens.runs.view import RunView, view_of
 from runlens.storage.contract import AgentStats, ApiReader, RunSummary, StorageError
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ class Loaders:
         self._reader = reader
         self._project_id = project_id
         self.summaries = DataLoader[str, RunSummary | None](load_fn=self._load_summaries)
-        self._timelines: dict[EventRead, DataLoader[str, TimelineView]] = {}
+        self._timelines: dict[EventRead, DataLoader[str, RunView]] = {}
         self.agents = DataLoader[str, AgentStats | None](load_fn=self._load_agents)
 
     def prime_summaries(self, summaries: Sequence[RunSummary]) -> None:
@@ -45,18 +45,18 @@ class Loaders:
         by_id = {s.run_id: s for s in found}
         return [by_id.get(run_id) for run_id in run_ids]
 
-    def timelines_for(self, read: EventRead) -> DataLoader[str, TimelineView]:
+    def timelines_for(self, read: EventRead) -> DataLoader[str, RunView]:
         """Timelines read as `read` says (one loader, so one batch, per kind of read)."""
         loader = self._timelines.get(read)
         if loader is None:
 
-            async def load(run_ids: list[str]) -> list[TimelineView]:
+            async def load(run_ids: list[str]) -> list[RunView]:
                 return await self._load_timelines(run_ids, read)
 
-            loader = self._timelines[read] = DataLoader[str, TimelineView](load_fn=load)
+            loader = self._timelines[read] = DataLoader[str, RunView](load_fn=load)
         return loader
 
-    async def _load_timelines(self, run_ids: list[str], read: EventRead) -> list[TimelineView]:
+    async def _load_timelines(self, run_ids: list[str], read: EventRead) -> list[RunView]:
         # The summaries (usually loaded already by the run itself) bound the reads in time.
         summaries = await self.summaries.load_many(run_ids)
         known = [s for s in summaries if s is not None]
@@ -64,7 +64,7 @@ class Loaders:
             self._reader.run_timelines, self._project_id, run_ids, known, read.fields, read.logs
         )
         return [
-            build_view(timelines.get(run_id), summary)
+            view_of(timelines.get(run_id), summary)
             for run_id, summary in zip(run_ids, summaries, strict=True)
         ]
 

@@ -4,10 +4,10 @@
 
 `runEvents` subscribes to the bus first, then replays from storage every change of the run
 with a commit sequence in `(afterSequence, S]`, S being the last sequence published when it
-subscribed; every later bus notification reads the next range `(last read, newest notified]`.
-Ranges never overlap and leave no hole, so a client that resumes with the last sequence it
-received misses nothing and sees nothing twice. The reads are shared (`live_feed`): every stream
-of a run takes its ranges from the run's feed, and one read per commit serves all followed runs.
+subscribed; every later bus batch carries the records of the next range `(last taken, newest
+published]`. Ranges never overlap and leave no hole, so a client that resumes with the last
+sequence it received misses nothing and sees nothing twice. The streams of a run share its
+feed (`live_feed`): the records of a commit are decoded once for all of them.
 The stream ends after the TOTALS of a run that has ended, or with OVERFLOW when the client reads
 too slowly for the bus queue.
 """
@@ -106,11 +106,14 @@ class _RunStream:
     async def summary(self, since: float | None = None) -> RunSummary | None:
         return await self.feeds.summary(self.feed, since)
 
-    async def read_to(self, upto: int) -> list[RunEventUpdate]:
-        """The changes in `(cursor, upto]`, in sequence order; moves the cursor to `upto`."""
+    async def read_to(
+        self, upto: int, events: list[LiveEvent] | None = None
+    ) -> list[RunEventUpdate]:
+        """The changes in `(cursor, upto]`, in sequence order; moves the cursor to `upto`.
+        `events`: the bus events of the run in that range (else storage is read)."""
         if upto <= self.cursor:
             return []
-        await self.feeds.catch_up(self.feed, upto)
+        await self.feeds.catch_up(self.feed, upto, events)
         items = self.feed.between(self.cursor, upto)
         self.cursor = upto
         updates: list[RunEventUpdate] = []
@@ -225,7 +228,7 @@ async def _run_changes(
             if isinstance(batch, Overflow):
                 yield [RunEventUpdate(type=RunEventType.OVERFLOW, sequence=Long(stream.cursor))]
                 return
-            if updates := await stream.read_to(_data_seq(batch)):
+            if updates := await stream.read_to(_data_seq(batch), batch):
                 yield updates
             if any(event.type in _RUN_EVENTS for event in batch):
                 summary = await stream.summary(told)

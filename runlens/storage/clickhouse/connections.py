@@ -25,7 +25,6 @@ from runlens.storage.clickhouse.embedded import engine_stderr
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.queries import PROJECT_FILTER as _PROJECT_FILTER
 from runlens.storage.clickhouse.queries import Select
-from runlens.storage.clickhouse.recent import RecentWrites
 from runlens.storage.clickhouse.summaries import RunMemory
 from runlens.storage.contract import PermanentStorageError, RetryableStorageError, RunKey
 
@@ -89,7 +88,7 @@ def client_factory(dsn: str, **options: Any) -> ClientFactory:
 
 class StoreConnections:
     """Connections per thread, and the state the store's roles share (the writer fills
-    `_unrefreshed` and `_recent`, the event reads consult them)."""
+    `_unrefreshed`, the event reads consult it)."""
 
     def __init__(self, connect: ClientFactory | str) -> None:
         self._connect = client_factory(connect) if isinstance(connect, str) else connect
@@ -103,7 +102,6 @@ class StoreConnections:
         self._last_version = 0
         self._last_seq = 0
         self._closed = False
-        self._recent = RecentWrites()
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""

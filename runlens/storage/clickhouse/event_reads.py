@@ -1,5 +1,5 @@
 """The `TimelineReader`, `ActionReader` and `LiveReader` roles of `ClickHouseStore` (their SQL
-is in timeline.py; followed runs' recent writes in recent.py)."""
+is in timeline.py)."""
 
 from __future__ import annotations
 
@@ -48,17 +48,4 @@ class EventReads(StoreConnections):
     def runs_changes(
         self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
     ) -> dict[str, RunChanges]:
-        """From memory for followed runs (`follow_changes`) when it holds the range."""
-        found, missing = self._recent.changes(project_id, run_ids, after_seq, upto_seq)
-        if missing:
-            select = self._scoped(project_id)
-            found.update(timeline.runs_changes(select, missing, after_seq, upto_seq))
-        return found
-
-    def follow_changes(self, project_id: str, run_id: str) -> None:
-        """Keep the run's next writes in memory for `runs_changes`, until `unfollow_changes`
-        (calls are counted, one `unfollow_changes` per `follow_changes`)."""
-        self._recent.follow(RunKey(project_id, run_id))
-
-    def unfollow_changes(self, project_id: str, run_id: str) -> None:
-        self._recent.unfollow(RunKey(project_id, run_id))
+        return timeline.runs_changes(self._scoped(project_id), run_ids, after_seq, upto_seq)

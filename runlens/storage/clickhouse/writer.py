@@ -33,7 +33,6 @@ class _Encoded:
     spans: pa.Table | None
     logs: pa.Table | None
     starts: dict[RunKey, int]  # earliest start of each run the batch touches
-    records: tuple[Sequence[SpanRecord], Sequence[LogRecord]]  # what the tables hold
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
@@ -67,7 +66,7 @@ class StoreWriter(StoreConnections):
         with translated():
             span_rows = to_rows(spans, now_us) if spans else None
             log_rows = logs_to_rows(logs, now_us) if logs else None
-        encoded = _Encoded(span_rows, log_rows, starts, (spans, logs))
+        encoded = _Encoded(span_rows, log_rows, starts)
         return EncodedBatch(len(spans), len(logs), encoded)
 
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
@@ -94,7 +93,6 @@ class StoreWriter(StoreConnections):
                 self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
             if log_tables:
                 self._insert(q.LOGS, _with_seq(_concat(log_tables), seq))
-        self._recent.add(seq, (part.records for part in parts))
         with self._lock:
             for key, start in starts.items():
                 known = self._unrefreshed.get(key)

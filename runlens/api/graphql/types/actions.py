@@ -5,33 +5,26 @@ an event from its kind."""
 
 from __future__ import annotations
 
-import json
-
 import strawberry
 from strawberry.scalars import JSON
 
 from runlens.api.graphql.context import Context
-from runlens.api.graphql.context_items import (
-    content_captured,
-    context_of,
-    messages_of,
-    output_text,
-)
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
-from runlens.api.graphql.timeline import TERMINAL, TimelineView
 from runlens.api.graphql.types.common import Tokens, tokens
 from runlens.api.graphql.types.events import (
     Event,
     GenericEvent,
     Message,
     Summarization,
-    json_value,
 )
-from runlens.semconv.records import LogRecord, SpanKind, SpanRecord
+from runlens.runs.context import content_captured, context_of, output_text
+from runlens.runs.events import json_value
+from runlens.runs.output import streamed_text, terminal_output
+from runlens.runs.view import RunView
+from runlens.semconv.records import SpanKind, SpanRecord
 
 RAW_RESPONSE_KEYS = ("output.value",)
 """Attributes holding the provider's response as received (OpenInference `output.value`)."""
-EXIT_CODE_KEYS = ("process.exit.code", "process.exit_code")
 
 
 @strawberry.type(description="One item of what the model saw, in order.")
@@ -65,7 +58,7 @@ class ToolCall:
     id: str
     name: str
     arguments: JSON
-    view: strawberry.Private[TimelineView]
+    view: strawberry.Private[RunView]
     llm_span_id: strawberry.Private[str]
 
     @strawberry.field(description="Null when no tool execution of the run answered the call.")
@@ -131,8 +124,7 @@ class LlmCall(Event):
         "chunks, in order): grows while the call runs; null when nothing was streamed."
     )
     def streamed_text(self) -> str | None:
-        chunks = [c for c in self.view.chunks.get(self.span.span_id, ()) if c.stream == "model"]
-        return "".join(chunk_text(c) for c in chunks) if chunks else None
+        return streamed_text(self.view, self.span)
 
     @strawberry.field(description="The provider's response as captured, when it was.")
     def raw_response(self) -> JSON | None:
@@ -199,11 +191,6 @@ class TerminalOutput:
     truncated: bool
 
 
-def chunk_text(chunk: LogRecord) -> str:
-    value = json_value(chunk.body)
-    return value if isinstance(value, str) else ("" if value is None else json.dumps(value))
-
-
 @strawberry.type
 class ToolExecution(Event):
     @strawberry.field
@@ -221,33 +208,18 @@ class ToolExecution(Event):
 
     @strawberry.field(description="Null when the tool sent no terminal output.")
     def terminal_output(self) -> TerminalOutput | None:
-        chunks = [c for c in self.view.chunks.get(self.span.span_id, ()) if c.stream in TERMINAL]
-        if not chunks:
+        found = terminal_output(self.view, self.span)
+        if found is None:
             return None
-        texts = [(chunk_text(c), c.stream) for c in chunks]
-        text = "".join(t for t, _ in texts)
         return TerminalOutput(
-            text=text,
-            stdout="".join(t for t, stream in texts if stream == "stdout"),
-            stderr="".join(t for t, stream in texts if stream == "stderr"),
-            exit_code=self._exit_code(),
-            bytes=len(text.encode()),
-            chunk_count=len(chunks),
-            truncated=any(c.truncated for c in chunks),
+            text=found.text,
+            stdout=found.stdout,
+            stderr=found.stderr,
+            exit_code=found.exit_code,
+            bytes=found.bytes,
+            chunk_count=found.chunk_count,
+            truncated=found.truncated,
         )
-
-    def _exit_code(self) -> int | None:
-        for key in EXIT_CODE_KEYS:
-            try:
-                return int(self.span.attributes[key])
-            except (KeyError, ValueError):
-                continue
-        result = json_value(self.span.output)
-        if isinstance(result, dict):
-            for key in ("exit_code", "returncode"):
-                if isinstance(result.get(key), int):
-                    return int(result[key])
-        return None
 
 
 _TYPES: dict[SpanKind, type[Event]] = {
@@ -266,8 +238,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 )
 
 
-def event_of(span: SpanRecord, view: TimelineView) -> Event:
+def event_of(span: SpanRecord, view: RunView) -> Event:
     return _TYPES.get(span.kind, GenericEvent)(span=span, view=view)
 
 
-__all__ = ["EVENT_TYPES", "ContextItem", "LlmCall", "ToolExecution", "event_of", "messages_of"]
+__all__ = ["EVENT_TYPES", "ContextItem", "LlmCall", "ToolExecution", "event_of"]

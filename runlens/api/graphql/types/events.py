@@ -4,18 +4,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from runlens.analysis.error_taxonomy import explain_error
-from runlens.api.graphql.context_items import message_text, messages_of, output_text
-from runlens.api.graphql.timeline import TimelineView, event_outcome, event_status
 from runlens.api.graphql.types.common import ErrorDetail, timestamp
+from runlens.runs.context import message_text, messages_of, output_text
+from runlens.runs.events import duration_ms, event_id, event_outcome, event_status, json_value
+from runlens.runs.view import RunView
 from runlens.semconv import keys
 from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus
 
@@ -39,26 +38,10 @@ class EventOutcome(Enum):
     REPLAYED = "replayed"
 
 
-def event_id(span_id: str) -> str:
-    """The span id left-padded with zeros to 32 hex digits, grouped 8-4-4-4-12."""
-    h = span_id.lower().rjust(32, "0")[-32:]
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def json_value(text: str) -> Any:
-    """Stored JSON text as a value; text that is not JSON as itself; empty as null."""
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 @strawberry.interface(description="One step of a run (a span), in start order.")
 class Event:
     span: strawberry.Private[SpanRecord]
-    view: strawberry.Private[TimelineView]
+    view: strawberry.Private[RunView]
 
     @strawberry.field(description="The span id as a UUID-like string (docs/api.md).")
     def id(self) -> strawberry.ID:
@@ -105,9 +88,7 @@ class Event:
 
     @strawberry.field
     def duration_ms(self) -> float | None:
-        if self.span.status is SpanStatus.RUNNING or not self.span.end_time_unix_nano:
-            return None
-        return max(self.span.end_time_unix_nano - self.span.start_time_unix_nano, 0) / 1e6
+        return duration_ms(self.span)
 
     @strawberry.field(description="Null when nothing was priced (unknown model: never $0).")
     def cost_usd(self) -> float | None:

@@ -13,7 +13,6 @@ from runlens.analysis.error_taxonomy import explain_error
 from runlens.api.graphql.context import Context
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from runlens.api.graphql.selection import event_read
-from runlens.api.graphql.timeline import select_events
 from runlens.api.graphql.types.actions import event_of
 from runlens.api.graphql.types.common import (
     ErrorDetail,
@@ -24,8 +23,9 @@ from runlens.api.graphql.types.common import (
     tokens,
 )
 from runlens.api.graphql.types.control import ControlCommand
-from runlens.api.graphql.types.events import Event, EventOutcome, EventStatus, event_id
+from runlens.api.graphql.types.events import Event, EventOutcome, EventStatus
 from runlens.control.service import is_intervention
+from runlens.runs.events import event_id, select_events
 from runlens.semconv.records import SpanKind
 from runlens.storage.contract import RunStatus as StoredStatus
 from runlens.storage.contract import RunSummary

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from runlens.api.graphql.timeline import TimelineView
+from runlens.runs.view import RunView
 from runlens.semconv.records import SpanKind, SpanRecord
 
 
@@ -130,7 +130,7 @@ def _kind(message: dict[str, Any], summaries: set[str]) -> str:
     return "message"
 
 
-def context_of(view: TimelineView, span: SpanRecord) -> list[ContextEntry]:
+def context_of(view: RunView, span: SpanRecord) -> list[ContextEntry]:
     summaries = {
         output_text(s).strip() for s in view.spans if s.kind is SpanKind.SUMMARIZATION and s.output
     }
