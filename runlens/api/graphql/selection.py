@@ -15,6 +15,8 @@ _CONTENT = "logs"  # the field also needs the run's log records
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "__typename": (),
     "totalCount": (),
+    "offset": (),
+    "changeSequence": (),
     "pageInfo": (),
     "edges": (),
     "cursor": (),
