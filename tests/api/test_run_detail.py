@@ -325,9 +325,10 @@ query ($id: ID!, $outcomes: [EventOutcome!]) {
 }"""
 
 CONTENT_EVENTS = LIGHT_EVENTS.replace("costUsd error", "costUsd input output error")
+MESSAGE_EVENTS = LIGHT_EVENTS.replace("callId }", "callId } ... on Message { role content }")
 
 
-@pytest.mark.parametrize("query", [LIGHT_EVENTS, CONTENT_EVENTS])
+@pytest.mark.parametrize("query", [LIGHT_EVENTS, CONTENT_EVENTS, MESSAGE_EVENTS])
 @pytest.mark.parametrize("outcomes", [None, ["BLOCKED"]])
 def test_narrow_reads_show_what_full_reads_show(
     gql: GraphQL, rich: dict[str, str], query: str, outcomes: list[str] | None

@@ -45,6 +45,9 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "topP": ("top_p",),
     "maxTokens": ("max_tokens",),
     "tokens": ("usage",),
+    # Message
+    "role": ("input", "output", "trace_id", _CONTENT),
+    "content": ("input", "output", "trace_id", _CONTENT),
     # ToolExecution
     "toolName": ("tool_name",),
     "callId": ("tool_call_id",),
