@@ -45,6 +45,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "topP": ("top_p",),
     "maxTokens": ("max_tokens",),
     "tokens": ("usage",),
+    "reasoning": ("output", "trace_id", _CONTENT),
     # Message
     "role": ("input", "output", "trace_id", _CONTENT),
     "content": ("input", "output", "trace_id", _CONTENT),
