@@ -17,7 +17,7 @@ export function feedSelection({ content }) {
   return `id spanId parentId sequence kind name status outcome startedAt endedAt durationMs costUsd
     ${ERROR}
     ${content ? "input output" : ""}
-    ... on LlmCall { model provider tokens { input cached output reasoning total } ${content ? "response" : ""} }
+    ... on LlmCall { model provider tokens { input cached output reasoning total } ${content ? "response reasoning" : ""} }
     ... on ToolExecution { toolName callId }
     ... on Message { role ${content ? "content" : ""} }`;
 }
