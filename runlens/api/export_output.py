@@ -30,7 +30,9 @@ def build_output_router(
         response_class=PlainTextResponse,
         responses={404: {"description": "No such run, or the span sent no terminal output."}},
     )
-    async def tool_output(run_id: str, span_id: str, project_id: str = Depends(project)) -> Response:
+    async def tool_output(
+        run_id: str, span_id: str, project_id: str = Depends(project)
+    ) -> Response:
         try:
             summaries = await run_in_threadpool(reader.run_summaries, project_id, [run_id])
             found = await run_in_threadpool(

@@ -91,9 +91,7 @@ def response_text(span: SpanRecord) -> str:
     messages = messages_of(span.output)
     if not messages:
         return span.output
-    answers = [
-        {**m, "parts": [p for p in parts_of(m) if not _is_reasoning(p)]} for m in messages
-    ]
+    answers = [{**m, "parts": [p for p in parts_of(m) if not _is_reasoning(p)]} for m in messages]
     return "\n".join(text for text in (message_text(m) for m in answers) if text)
 
 

@@ -189,8 +189,7 @@ class Run:
         offset: Annotated[
             int | None,
             strawberry.argument(
-                description="Skip this many events (after `after`): random access for a paged "
-                "list."
+                description="Skip this many events (after `after`): random access for a paged list."
             ),
         ] = None,
         around: Annotated[

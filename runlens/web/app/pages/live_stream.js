@@ -75,13 +75,13 @@ export function entriesOf(feed, limit) {
       });
       if (e.reasoning) {
         entries.push({
-          key: `${e.id}:thinking`, at, type: "thinking", icon: "💭", line: "Agent thinking", text: e.reasoning,
+          key: `${e.id}:thinking`, at, type: "thinking", icon: "…", line: "Agent thinking", text: e.reasoning,
           tokens: e.tokens?.reasoning,
         });
       } else if (e.tokens?.reasoning) {
         // the instrumentation sent the reasoning's size, not its text: say that the model thought
         entries.push({
-          key: `${e.id}:thinking`, at, type: "thinking", icon: "💭",
+          key: `${e.id}:thinking`, at, type: "thinking", icon: "…",
           line: `Agent thinking: ${e.tokens.reasoning.toLocaleString("en-US")} reasoning tokens (the text was not captured)`,
         });
       }

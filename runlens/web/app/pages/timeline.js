@@ -96,7 +96,7 @@ export function TimelinePage({ params }) {
   useEffect(() => {
     if (!follow || !total) return;
     const last = pages.at(total - 1);
-    if (!last) pages.ensure(total - 1, total);
+    if (!last) pages.ensure(total - 1, total, "follow");
     else if (last.id !== selected) select(last);
   }, [follow, feed.version, total, pages.at(total - 1)]);
   useEffect(() => {
@@ -113,7 +113,7 @@ export function TimelinePage({ params }) {
     if (delta < 0 && follow) setFollow(false);
     const event = pages.at(next);
     if (event) select(event);
-    else pages.ensure(next, next + 1).then(() => pages.at(next) && select(pages.at(next)));
+    else pages.ensure(next, next + 1, "step").then(() => pages.at(next) && select(pages.at(next)));
   };
   useShortcuts([
     { key: "F", description: "follow mode: select new events as they arrive", handler: () => setFollow(!follow) },

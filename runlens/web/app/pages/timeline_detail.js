@@ -95,7 +95,7 @@ function LlmDetail({ detail, feed, onOpen }) {
     ${detail.counted ? null : html`<p class="note" role="note">Not counted in the run's totals: it wraps another LLM call, which is the one counted (stacked instrumentation).</p>`}
     ${detail.reasoning
       ? html`<h3>Thinking <span class="muted small">${t.reasoning ? `${formatTokens(t.reasoning)} reasoning tokens` : ""}</span></h3>
-        <blockquote class="thinking-text" aria-label="Thinking"><${Markdown} text=${detail.reasoning} /></blockquote>`
+        <blockquote class="thinking-text" aria-label="Thinking">${detail.reasoning}</blockquote>`
       : null}
     <h3>Response ${detail.status === "RUNNING" && live ? html`<span class="muted small">streaming…</span>` : null}</h3>
     ${response ? html`<${Markdown} text=${response} />` : html`<p class="muted">No response text.</p>`}
@@ -152,9 +152,7 @@ function OutputFacts({ output }) {
     <div><dt>size</dt><dd class="num">${formatBytes(output.bytes)}</dd></div>
     <div><dt>chunks</dt><dd class="num">${output.chunkCount}${output.truncated ? " (a chunk was truncated)" : ""}</dd></div>
     <div class="where"><dt>full log</dt><dd>
-      stored in <code>${where.table}</code>, span <code>${where.spanId}</code> ·
-      <a href=${where.downloadUrl} download=${`${where.spanId}-output.txt`} onClick=${(e) => downloadWithKey(e, where)}>download the whole log</a> ·
-      <${CopyButton} text=${where.sql} label="Copy the SQL that reads the whole log">Copy SQL<//>
+      stored in <code>${where.table}</code>, span <code>${where.spanId}</code>${" · "}<a href=${where.downloadUrl} download=${`${where.spanId}-output.txt`} onClick=${(e) => downloadWithKey(e, where)}>download the whole log</a>${" · "}<${CopyButton} text=${where.sql} label="Copy the SQL that reads the whole log">Copy SQL<//>
     </dd></div>
   </dl>`;
 }

@@ -9,7 +9,7 @@ import { now } from "../clock.js";
 
 const ROW = 30;
 const MARGIN = 10;
-const READ_DELAY_MS = 80;
+const READ_DELAY_MS = 120;
 
 export const TYPES = [
   { kind: "MESSAGE", label: "Message" },

@@ -46,6 +46,8 @@ export class EventPages {
     this.pending = new Map(); // page number -> promise
     this.error = null;
     this.missing = new Set(); // ids asked for with `around` that the run does not have
+    this.wanted = new Map(); // why -> {from, to}: the ranges to read (the list's view, a step…)
+    this.busy = null; // the reads in progress (ensure reads one page at a time)
   }
 
   /** Read page `n` (once at a time); resolves when its rows are in. */
@@ -96,21 +98,33 @@ export class EventPages {
     this.onChange();
   }
 
-  /** Read every page that holds a position in [from, to). */
-  ensure(from, to) {
-    const reads = [];
-    const last = Math.min(to, this.total ?? 0);
-    for (let n = Math.floor(Math.max(from, 0) / PAGE); n * PAGE < last; n += 1) {
-      let complete = true;
-      for (let i = n * PAGE; i < Math.min((n + 1) * PAGE, last); i += 1) {
-        if (this.rows[i] === undefined) {
-          complete = false;
-          break;
-        }
-      }
-      if (!complete) reads.push(this.load(n));
+  /**
+   * Read the pages holding the positions [from, to) that are not read yet, one at a time.
+   * `why` names the range: the list's view ("view", moved as it scrolls) replaces its previous
+   * range, so a fling across a long list reads only where it stops, not every page on the way.
+   * Resolves once the range is read (or replaced).
+   */
+  ensure(from, to, why = "view") {
+    this.wanted.set(why, { from: Math.max(from, 0), to });
+    if (!this.busy) this.busy = this.drain().finally(() => (this.busy = null));
+    return this.busy;
+  }
+
+  async drain() {
+    for (let n = this.nextMissing(); n !== null; n = this.nextMissing()) {
+      await this.load(n);
+      if (this.error) return; // shown in the list; the next scroll tries again
     }
-    return Promise.all(reads);
+  }
+
+  /** The first page of a wanted range with a position not read yet, or null. */
+  nextMissing() {
+    for (const [why, { from, to }] of this.wanted) {
+      const last = Math.min(to, this.total ?? 0);
+      for (let i = from; i < last; i += 1) if (this.rows[i] === undefined) return Math.floor(i / PAGE);
+      if (why !== "view") this.wanted.delete(why);
+    }
+    return null;
   }
 
   /** Read the pages read so far again (statuses that settled after the run ended). */
