@@ -230,6 +230,7 @@ class Run:
             )
             for span in selected[skip : skip + size]
         ]
+        read_at = loaders.read_at(read, self.summary.run_id)
         return EventConnection(
             edges=edges,
             page_info=PageInfo(
@@ -238,7 +239,7 @@ class Run:
             ),
             total_count=len(matching),
             offset=len(matching) - len(selected) + skip,
-            change_sequence=loaders.read_at(read, self.summary.run_id),
+            change_sequence=None if read_at is None else Long(read_at),
         )
 
     @strawberry.field(
