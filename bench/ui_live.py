@@ -1,6 +1,8 @@
 """The web UI under load, in headless chromium: the Live Run Viewer following a run that starts
 `--rate` spans per second for `--seconds` (event-to-screen latency, DOM size, JS heap), and the
-Run Timeline of a `--events`-span run (open time, long tasks while scrolling it end to end).
+Run Timeline of a `--events`-span run (open time: its count and first rows shown; the first
+event's detail; long tasks while scrolling it end to end; how long the last page takes to
+show once scrolling stops, the list reading the pages in view).
 
     .venv/bin/python -m bench.ui_live                      # 200 spans/s for 60 s; 10,000 events
     .venv/bin/python -m bench.ui_live --seconds 20 --events 2000
@@ -154,7 +156,10 @@ def timeline(page: Any, server: Endpoints, base: str, events: int) -> dict[str, 
     began = time.monotonic()
     page.goto(f"{base}/runs/{run}/timeline")
     page.get_by_text(f"{events} events").wait_for(timeout=120_000)
+    page.locator(".ev-row").first.wait_for(timeout=120_000)
     opened = time.monotonic() - began
+    page.locator(".event-detail .section").first.wait_for(timeout=120_000)
+    detail = time.monotonic() - began
     page.evaluate("window.__long = []")
     box = page.locator(".ev-list")
     height = box.evaluate("el => el.scrollHeight")
@@ -162,10 +167,16 @@ def timeline(page: Any, server: Endpoints, base: str, events: int) -> dict[str, 
     for top_px in range(0, height, 900):
         box.evaluate(f"el => {{ el.scrollTop = {top_px}; }}")
         page.wait_for_timeout(16)
+    scroll_s = time.monotonic() - scrolled
+    # The list reads the pages that come into view once scrolling rests: the last one.
+    page.locator(".ev-row", has_text=f"step_{events - 2}").wait_for(timeout=120_000)
+    last_page = time.monotonic() - scrolled - scroll_s
     long_tasks = page.evaluate("window.__long")
     return {
         "open s": opened,
-        "scroll s": time.monotonic() - scrolled,
+        "first detail s": detail,
+        "scroll s": scroll_s,
+        "last page read s": last_page,
         "long tasks": len(long_tasks),
         "longest task ms": max(long_tasks, default=0.0),
         "rows in DOM": page.locator(".ev-row").count(),

@@ -18,6 +18,7 @@ from runlens.api.auth import install_auth_errors, project_dependency
 from runlens.api.clickhouse_http import build_clickhouse_router
 from runlens.api.control import build_control_router
 from runlens.api.export import build_export_router
+from runlens.api.export_output import build_output_router
 from runlens.api.graphql.context import ApiOptions
 from runlens.api.graphql.router import build_graphql_router
 from runlens.api.guard import BrowserGuard
@@ -71,6 +72,7 @@ def build_api_app(
     app.include_router(graphql, prefix="/graphql")
     limiter = RateLimiter(options.export_rate_per_min, options.export_burst)
     app.include_router(build_export_router(reader, project, limiter))
+    app.include_router(build_output_router(reader, project))
     if control is not None:
         app.include_router(build_control_router(control, project), prefix="/control")
     if admin is not None:

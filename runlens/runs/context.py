@@ -83,6 +83,32 @@ def output_text(span: SpanRecord) -> str:
     return "\n".join(text for text in (message_text(m) for m in messages) if text)
 
 
+REASONING_PARTS = ("reasoning", "thinking")  # the GenAI part type; pydantic-ai's older name
+
+
+def response_text(span: SpanRecord) -> str:
+    """`output_text` without the model's reasoning (`reasoning_text` has it)."""
+    messages = messages_of(span.output)
+    if not messages:
+        return span.output
+    answers = [{**m, "parts": [p for p in parts_of(m) if not _is_reasoning(p)]} for m in messages]
+    return "\n".join(text for text in (message_text(m) for m in answers) if text)
+
+
+def reasoning_text(span: SpanRecord) -> str:
+    """The reasoning (thinking) parts of a span's output messages, in order: "" when none."""
+    return "\n\n".join(
+        str(part.get("content") or "")
+        for message in messages_of(span.output)
+        for part in parts_of(message)
+        if _is_reasoning(part) and part.get("content")
+    )
+
+
+def _is_reasoning(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") in REASONING_PARTS
+
+
 def content_captured(span: SpanRecord) -> bool:
     """Whether the call arrived with any of its content (prompt or answer, from attributes or
     log events): instrumentations leave it out unless told to capture it (docs/api.md)."""

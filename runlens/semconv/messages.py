@@ -64,6 +64,8 @@ def _normalize_part(part: dict[str, Any]) -> dict[str, Any]:
             parsed = loads(arguments)
             if parsed is not None:
                 return {**part, "arguments": parsed}
+    elif kind == "thinking":  # pydantic-ai's name for the GenAI `reasoning` part
+        return {**part, "type": "reasoning"}
     elif kind == "tool_call_response" and "response" not in part and "result" in part:
         fixed = {key: value for key, value in part.items() if key != "result"}
         fixed["response"] = part["result"]
@@ -105,6 +107,10 @@ def messages_text(
 
 def text_part(content: str) -> dict[str, Any]:
     return {"type": "text", "content": content}
+
+
+def reasoning_part(content: Any) -> dict[str, Any]:
+    return {"type": "reasoning", "content": "" if content is None else str(content)}
 
 
 def tool_call_part(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
@@ -211,6 +217,10 @@ def openllmetry_messages(groups: Flat) -> list[Message]:
     out: list[Message] = []
     for index in sorted(groups):
         fields = groups[index]
+        if fields.get("role") == "thinking":  # a reasoning block (the Anthropic instrumentation)
+            content = fields.get("content")
+            out.append({"role": "assistant", "parts": [reasoning_part(content)]})
+            continue
         calls = _nested(fields, "tool_calls.")
         message: dict[str, Any] = {
             "role": fields.get("role") or "assistant",

@@ -325,9 +325,10 @@ query ($id: ID!, $outcomes: [EventOutcome!]) {
 }"""
 
 CONTENT_EVENTS = LIGHT_EVENTS.replace("costUsd error", "costUsd input output error")
+MESSAGE_EVENTS = LIGHT_EVENTS.replace("callId }", "callId } ... on Message { role content }")
 
 
-@pytest.mark.parametrize("query", [LIGHT_EVENTS, CONTENT_EVENTS])
+@pytest.mark.parametrize("query", [LIGHT_EVENTS, CONTENT_EVENTS, MESSAGE_EVENTS])
 @pytest.mark.parametrize("outcomes", [None, ["BLOCKED"]])
 def test_narrow_reads_show_what_full_reads_show(
     gql: GraphQL, rich: dict[str, str], query: str, outcomes: list[str] | None
@@ -359,3 +360,46 @@ def test_one_event_by_id_or_span_id(gql: GraphQL, rich: dict[str, str]) -> None:
     }  # fmt: skip
     assert gql(query, run=rich["run"], id=rich["search"])["run"]["event"] == by_id
     assert gql(query, run=rich["run"], id="0123456789abcdef")["run"]["event"] is None
+
+
+PAGE = """query ($id: ID!, $kinds: [EventKind!], $first: Int, $offset: Int, $around: ID,
+               $after: String) {
+  run(id: $id) { events(kinds: $kinds, first: $first, offset: $offset, around: $around,
+                        after: $after) {
+    totalCount offset pageInfo { hasNextPage endCursor } edges { node { id spanId } } } } }"""
+
+
+def test_events_by_offset_and_around_an_event(gql: GraphQL, rich: dict[str, str]) -> None:
+    run = rich["run"]
+    everything = nodes(events(gql, run))
+    page = gql(PAGE, id=run, first=3, offset=4)["run"]["events"]
+    assert page["offset"] == 4 and page["totalCount"] == 9
+    assert nodes(page) == [{"id": n["id"], "spanId": n["spanId"]} for n in everything[4:7]]
+    assert page["pageInfo"]["hasNextPage"]
+    # The page holding the 8th event starts at a multiple of `first` (by id or span id).
+    for wanted in (everything[7]["id"], everything[7]["spanId"]):
+        around = gql(PAGE, id=run, first=3, around=wanted)["run"]["events"]
+        assert around["offset"] == 6
+        assert [n["spanId"] for n in nodes(around)] == [n["spanId"] for n in everything[6:9]]
+        assert not around["pageInfo"]["hasNextPage"]
+    # Among tool executions and summarizations (4 of them), the last is on the second page.
+    kinds = ["TOOL_EXECUTION", "SUMMARIZATION"]
+    tools = gql(PAGE, id=run, kinds=kinds, first=3, around=rich["missing"])
+    assert tools["run"]["events"]["offset"] == 3
+    assert [n["spanId"] for n in nodes(tools["run"]["events"])] == [rich["missing"]]
+    unknown = gql(PAGE, id=run, first=3, around="0123456789abcdef")["run"]["events"]
+    assert unknown["offset"] == 0 and len(unknown["edges"]) == 3
+    # `offset` counts after `after`.
+    first = gql(PAGE, id=run, first=2)["run"]["events"]
+    later = gql(PAGE, id=run, first=2, after=first["pageInfo"]["endCursor"], offset=1)
+    assert later["run"]["events"]["offset"] == 3
+    assert nodes(later["run"]["events"])[0]["spanId"] == everything[3]["spanId"]
+
+
+def test_bad_offset_and_around_are_bad_requests(gql: GraphQL, rich: dict[str, str]) -> None:
+    negative = gql.errors(PAGE, id=rich["run"], offset=-1)
+    assert negative[0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "offset" in negative[0]["message"]
+    both = gql.errors(PAGE, id=rich["run"], offset=2, around=rich["missing"])
+    assert both[0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "around" in both[0]["message"]

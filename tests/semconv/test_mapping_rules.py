@@ -600,3 +600,39 @@ def test_payload_keys_whose_content_is_elsewhere_stay(prices: PriceTable) -> Non
     ]
     assert "pydantic_ai.all_messages" in agent.attributes  # the answer is only there
     assert "final_result" not in agent.attributes
+
+
+def test_reasoning_parts_from_each_dialect(prices: PriceTable) -> None:
+    # OTel GenAI's `reasoning` part stays; pydantic-ai's `thinking` part becomes one.
+    output = [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "thinking", "content": "The user wants Paris."},
+                {"type": "reasoning", "content": "Call the tool."},
+                {"type": "text", "content": "Sunny."},
+            ],
+        }
+    ]
+    record = mapped(span({**CHAT, "gen_ai.output.messages": json.dumps(output)}), prices)
+    assert [p["type"] for p in json.loads(record.output)[0]["parts"]] == [
+        "reasoning", "reasoning", "text",
+    ]  # fmt: skip
+    # OpenLLMetry's Anthropic instrumentation: a completion whose role is `thinking`.
+    legacy = mapped(
+        span(
+            {
+                "llm.request.type": "chat",
+                "gen_ai.request.model": "claude-sonnet-4",
+                "gen_ai.completion.0.role": "thinking",
+                "gen_ai.completion.0.content": "Compare both cities.",
+                "gen_ai.completion.1.role": "assistant",
+                "gen_ai.completion.1.content": "Rome is warmer.",
+            }
+        ),
+        prices,
+    )
+    assert json.loads(legacy.output) == [
+        {"role": "assistant", "parts": [{"type": "reasoning", "content": "Compare both cities."}]},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Rome is warmer."}]},
+    ]

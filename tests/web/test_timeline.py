@@ -29,7 +29,8 @@ CALL = {
     "name": "get_weather",
     "arguments": {"city": "Paris"},
 }
-ASKED = {"role": "assistant", "parts": [CALL]}
+THOUGHT = {"type": "reasoning", "content": "Paris first: the forecast tool knows it."}
+ASKED = {"role": "assistant", "parts": [THOUGHT, CALL]}
 RESULT = {
     "role": "tool",
     "parts": [{"type": "tool_call_response", "id": "call_paris", "response": "sunny"}],
@@ -71,7 +72,7 @@ def run(ui_server: tuple[Endpoints, str]) -> Iterator[dict[str, str]]:
         chat(
             agent,
             [SYSTEM, USER],
-            [{"role": "assistant", "parts": [CALL], "finish_reason": "tool_call"}],
+            [{"role": "assistant", "parts": [THOUGHT, CALL], "finish_reason": "tool_call"}],
         )
         attrs = {
             "gen_ai.operation.name": "execute_tool",
@@ -179,6 +180,9 @@ def test_deep_link_and_tool_call_link(ui: Watched, run: dict[str, str]) -> None:
     detail.get_by_role("heading", name=re.compile("LLM Call")).wait_for()
     assert selected_id(page) == run["LLM_CALL:1"]
     assert detail.locator(".kv-item", has_text="temperature").inner_text().endswith("0.2")
+    thinking = detail.get_by_label("Thinking")
+    assert THOUGHT["content"] in thinking.inner_text()
+    ui.shot("timeline-llm-call")
     calls = detail.locator("ul.tool-calls li")
     assert "get_weather" in calls.first.inner_text()
     calls.first.get_by_role("button", name=re.compile("open the execution")).click()
@@ -187,7 +191,15 @@ def test_deep_link_and_tool_call_link(ui: Watched, run: dict[str, str]) -> None:
     terminal = detail.get_by_label("Terminal output")
     terminal.wait_for()
     assert terminal.inner_text() == "GET /forecast?city=Paris\n200 OK: sunny, 21C\n"
-    assert "exit code 0" in detail.inner_text()
+    facts = detail.get_by_label("Exit code, size and storage")
+    assert "exit code\n0" in facts.inner_text()
+    assert "chunks\n3" in facts.inner_text() and "runlens.logs" in facts.inner_text()
+    link = facts.get_by_role("link", name="download the whole log")
+    whole = page.request.get(ui.base + link.get_attribute("href"))
+    assert whole.ok and whole.text() == "GET /forecast?city=Paris\n200 OK: sunny, 21C\n"
+    facts.get_by_role("button", name="Copy the SQL that reads the whole log").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("SELECT") and "FROM runlens.logs" in copied
     ui.shot("timeline-tool-terminal")
     page.go_back()  # the link is a step in the history
     detail.get_by_role("heading", name=re.compile("LLM Call")).wait_for()
@@ -211,3 +223,14 @@ def test_context_items_new_since_the_previous_call(ui: Watched, run: dict[str, s
 def test_unknown_event_in_a_link_says_so(ui: Watched, run: dict[str, str]) -> None:
     page = ui.open(f"/runs/{run['run']}/timeline?event=00000000-0000-0000-0000-000000000001")
     page.get_by_text("No such event in this run").wait_for(timeout=60_000)
+
+
+def test_live_view_shows_the_agent_thinking(ui: Watched, run: dict[str, str]) -> None:
+    page = ui.open(f"/runs/{run['run']}/live")
+    thinking = page.locator("li.entry-thinking")
+    thinking.wait_for(timeout=60_000)
+    assert thinking.get_by_label("Agent thinking").inner_text().strip() == THOUGHT["content"]
+    # the model thinks, then answers: the entry comes before the call's response
+    types = [e.get_attribute("data-type") for e in page.locator("li.entry").all()]
+    assert types.index("thinking") < types.index("tool")
+    ui.shot("live-thinking")

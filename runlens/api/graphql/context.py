@@ -79,7 +79,9 @@ class Context(BaseContext):
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(self.reader, self.project_id)
+            bus = self.bus
+            last_seq = None if bus is None else (lambda: bus.last_seq)
+            self._loaders = Loaders(self.reader, self.project_id, last_seq)
         return self._loaders
 
     async def _load_commands(self, run_ids: list[str]) -> list[list[ControlCommand]]:

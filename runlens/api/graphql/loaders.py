@@ -30,9 +30,15 @@ async def off_loop(fn: Callable[..., T], *args: Any) -> T:
 
 
 class Loaders:
-    def __init__(self, reader: ApiReader, project_id: str) -> None:
+    def __init__(
+        self, reader: ApiReader, project_id: str, last_seq: Callable[[], int] | None = None
+    ) -> None:
+        """`last_seq`: the newest commit sequence known stored (the live bus's), noted before
+        each timeline read (`read_at`)."""
         self._reader = reader
         self._project_id = project_id
+        self._last_seq = last_seq
+        self._read_at: dict[tuple[EventRead, str], int] = {}
         self.summaries = DataLoader[str, RunSummary | None](load_fn=self._load_summaries)
         self._timelines: dict[EventRead, DataLoader[str, RunView]] = {}
         self.agents = DataLoader[str, AgentStats | None](load_fn=self._load_agents)
@@ -56,7 +62,15 @@ class Loaders:
             loader = self._timelines[read] = DataLoader[str, RunView](load_fn=load)
         return loader
 
+    def read_at(self, read: EventRead, run_id: str) -> int | None:
+        """A commit sequence up to which every change of the run is in its timeline as loaded
+        with `read` (None without `last_seq`, or before the load)."""
+        return self._read_at.get((read, run_id))
+
     async def _load_timelines(self, run_ids: list[str], read: EventRead) -> list[RunView]:
+        if self._last_seq is not None:
+            seq = self._last_seq()
+            self._read_at.update({(read, run_id): seq for run_id in run_ids})
         # The summaries (usually loaded already by the run itself) bound the reads in time.
         summaries = await self.summaries.load_many(run_ids)
         known = [s for s in summaries if s is not None]

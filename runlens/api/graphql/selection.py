@@ -15,6 +15,8 @@ _CONTENT = "logs"  # the field also needs the run's log records
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "__typename": (),
     "totalCount": (),
+    "offset": (),
+    "changeSequence": (),
     "pageInfo": (),
     "edges": (),
     "cursor": (),
@@ -43,6 +45,10 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "topP": ("top_p",),
     "maxTokens": ("max_tokens",),
     "tokens": ("usage",),
+    "reasoning": ("output", "trace_id", _CONTENT),
+    # Message
+    "role": ("input", "output", "trace_id", _CONTENT),
+    "content": ("input", "output", "trace_id", _CONTENT),
     # ToolExecution
     "toolName": ("tool_name",),
     "callId": ("tool_call_id",),

@@ -5,6 +5,8 @@ an event from its kind."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -17,7 +19,7 @@ from runlens.api.graphql.types.events import (
     Message,
     Summarization,
 )
-from runlens.runs.context import content_captured, context_of, output_text
+from runlens.runs.context import content_captured, context_of, reasoning_text, response_text
 from runlens.runs.events import json_value
 from runlens.runs.output import streamed_text, terminal_output
 from runlens.runs.view import RunView
@@ -115,9 +117,16 @@ class LlmCall(Event):
     def counted(self) -> bool:
         return self.span.span_id in self.view.counted
 
-    @strawberry.field(description="The text of the model's output.")
+    @strawberry.field(description="The text of the model's output (without its reasoning).")
     def response(self) -> str | None:
-        return output_text(self.span) or None
+        return response_text(self.span) or None
+
+    @strawberry.field(
+        description="The model's reasoning (thinking) as the instrumentation captured it: the "
+        "`reasoning` parts of its output messages (docs/semconv.md); null when there is none."
+    )
+    def reasoning(self) -> str | None:
+        return reasoning_text(self.span) or None
 
     @strawberry.field(
         description="The text the model streamed so far (`runlens.output.stream` = `model` "
@@ -180,8 +189,43 @@ class LlmCall(Event):
         )
 
 
+@strawberry.type(description="Where a tool's whole terminal output is stored.")
+class OutputLocation:
+    table: str = strawberry.field(description="`runlens.logs`: one row per chunk.")
+    run_id: str
+    span_id: str
+    sql: str = strawberry.field(
+        description="A query that reads the whole output in order (`runlens sql`, `/clickhouse`)."
+    )
+    download_url: str = strawberry.field(
+        description="The whole output as text/plain on this server (same API key)."
+    )
+
+
+def output_location(span: SpanRecord) -> OutputLocation:
+    def quoted(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    sql = (
+        "SELECT time, stream, seq, body FROM runlens.logs FINAL "
+        f"WHERE project_id = {quoted(span.project_id)} AND run_id = {quoted(span.run_id)} "
+        f"AND span_id = {quoted(span.span_id)} AND stream IN ('stdout', 'stderr') "
+        "ORDER BY time, stream, seq"
+    )
+    return OutputLocation(
+        table="runlens.logs",
+        run_id=span.run_id,
+        span_id=span.span_id,
+        sql=sql,
+        download_url=f"/export/runs/{quote(span.run_id, safe='')}/output/{span.span_id}",
+    )
+
+
 @strawberry.type(description="Terminal output of a tool (runlens.output.* log records).")
 class TerminalOutput:
+    location: OutputLocation = strawberry.field(
+        description="Where the whole output is stored (the store keeps every chunk)."
+    )
     text: str
     stdout: str
     stderr: str
@@ -212,6 +256,7 @@ class ToolExecution(Event):
         if found is None:
             return None
         return TerminalOutput(
+            location=output_location(self.span),
             text=found.text,
             stdout=found.stdout,
             stderr=found.stderr,

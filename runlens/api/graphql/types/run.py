@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
 from runlens.analysis.error_taxonomy import explain_error
 from runlens.api.graphql.context import Context
+from runlens.api.graphql.errors import bad_request
 from runlens.api.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from runlens.api.graphql.selection import event_read
 from runlens.api.graphql.types.actions import event_of
 from runlens.api.graphql.types.common import (
     ErrorDetail,
+    Long,
     RunStatus,
     TimeWindow,
     Tokens,
@@ -26,7 +29,7 @@ from runlens.api.graphql.types.control import ControlCommand
 from runlens.api.graphql.types.events import Event, EventOutcome, EventStatus
 from runlens.control.service import is_intervention
 from runlens.runs.events import event_id, select_events
-from runlens.semconv.records import SpanKind
+from runlens.semconv.records import SpanKind, SpanRecord
 from runlens.storage.contract import RunStatus as StoredStatus
 from runlens.storage.contract import RunSummary
 
@@ -53,6 +56,15 @@ class EventConnection:
     edges: list[EventEdge]
     page_info: PageInfo
     total_count: int = strawberry.field(description="Events that pass the filters.")
+    offset: int = strawberry.field(
+        description="Position of the first edge among the events that pass the filters (0 for "
+        "the first one)."
+    )
+    change_sequence: Long | None = strawberry.field(
+        description="The run's changes up to this commit sequence are in this page: "
+        "`runEvents` / `runEventBatches` with `afterSequence` = this value send what changed "
+        "after it (null when this process has no live bus)."
+    )
 
 
 @strawberry.type(description="One agent execution cycle (docs/api.md).")
@@ -174,13 +186,32 @@ class Run:
         search: str | None = None,
         first: int | None = None,
         after: str | None = None,
+        offset: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Skip this many events (after `after`): random access for a paged list."
+            ),
+        ] = None,
+        around: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The page of `first` events that holds this event (`id` or "
+                "`spanId`): it starts at a multiple of `first`; the first page when no event "
+                "that passes the filters has this id. Not with `after` or `offset`."
+            ),
+        ] = None,
     ) -> EventConnection:
         size = page_size(first, info.context.options.max_page_size)
+        if around is not None and (after or offset):
+            raise bad_request("`around` picks the page itself: leave `after` and `offset` out")
+        if offset is not None and offset < 0:
+            raise bad_request(f"`offset` must be >= 0 (got {offset})")
         after_sequence = int(decode_cursor(after, "event")[0]) if after else 0
         read = event_read(
             info.selected_fields[0].selections, search=bool(search), outcomes=bool(outcomes)
         )
-        view = await info.context.loaders.timelines_for(read).load(self.summary.run_id)
+        loaders = info.context.loaders
+        view = await loaders.timelines_for(read).load(self.summary.run_id)
         matching = select_events(
             view,
             kinds={k.value for k in kinds or ()},
@@ -189,20 +220,26 @@ class Run:
             search=search,
         )
         selected = [s for s in matching if view.sequence[s.span_id] > after_sequence]
+        skip = offset or 0
+        if around is not None:
+            skip = _page_around(selected, str(around), size)
         edges = [
             EventEdge(
                 node=event_of(span, view),
                 cursor=encode_cursor("event", view.sequence[span.span_id]),
             )
-            for span in selected[:size]
+            for span in selected[skip : skip + size]
         ]
+        read_at = loaders.read_at(read, self.summary.run_id)
         return EventConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(selected) > size,
+                has_next_page=len(selected) > skip + size,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
             total_count=len(matching),
+            offset=len(matching) - len(selected) + skip,
+            change_sequence=None if read_at is None else Long(read_at),
         )
 
     @strawberry.field(
@@ -215,6 +252,15 @@ class Run:
         view = await info.context.loaders.timelines_for(read).load(self.summary.run_id)
         span = next((s for s in view.spans if event_id(s.span_id) == wanted), None)
         return event_of(span, view) if span is not None else None
+
+
+def _page_around(spans: list[SpanRecord], wanted: str, size: int) -> int:
+    """Where the page of `size` events holding the event `wanted` starts (0 when none is)."""
+    key = event_id(wanted.replace("-", ""))
+    for position, span in enumerate(spans):
+        if event_id(span.span_id) == key:
+            return position - position % size if size else 0
+    return 0
 
 
 @strawberry.type

@@ -1,6 +1,7 @@
 // The Live Run Viewer's stream: entries made from the feed's events in the order they showed
-// (agent started, prompt sent, model response growing as it streams, tool invocation with its
-// stdout, tool result, run completed or failed), each with time, icon, a line and details.
+// (agent started, prompt sent, the agent's thinking when the instrumentation captured it, model
+// response growing as it streams, tool invocation with its stdout, tool result, run completed or
+// failed), each with time, icon, a line and details.
 // Only the last LIMIT events make entries in the DOM; the Timeline has them all.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
@@ -72,11 +73,16 @@ export function entriesOf(feed, limit) {
         line: `Prompt sent to ${e.model || "the model"}${user ? `: ${oneLine(textOf(user), 120)}` : ""}`,
         details: { system: system ? textOf(system) : undefined, messages: e.input },
       });
-      if (e.tokens?.reasoning) {
-        // the API has the reasoning's size, not its text: say that the model thought, and how much
+      if (e.reasoning) {
+        entries.push({
+          key: `${e.id}:thinking`, at, type: "thinking", icon: "…", line: "Agent thinking", text: e.reasoning,
+          tokens: e.tokens?.reasoning,
+        });
+      } else if (e.tokens?.reasoning) {
+        // the instrumentation sent the reasoning's size, not its text: say that the model thought
         entries.push({
           key: `${e.id}:thinking`, at, type: "thinking", icon: "…",
-          line: `Agent thinking: ${e.tokens.reasoning.toLocaleString("en-US")} reasoning tokens`,
+          line: `Agent thinking: ${e.tokens.reasoning.toLocaleString("en-US")} reasoning tokens (the text was not captured)`,
         });
       }
       const text = e.response || out?.model || "";
@@ -141,6 +147,10 @@ function Entry({ entry }) {
         ${entry.streaming ? html`<span class="spinner small" aria-label="in progress"></span>` : null}
       </div>
       ${entry.type === "response" && entry.text ? html`<div class="model-text" aria-live="off">${entry.text}</div>` : null}
+      ${entry.type === "thinking" && entry.text
+        ? html`<blockquote class="thinking-text" aria-label="Agent thinking">${entry.text}
+            ${entry.tokens ? html`<footer class="muted small">${entry.tokens.toLocaleString("en-US")} reasoning tokens</footer>` : null}</blockquote>`
+        : null}
       ${entry.terminal ? html`<pre class="terminal small" ref=${terminal} aria-label="Tool output">${entry.terminal}</pre>` : null}
       ${open ? html`<div class="entry-details">${typeof entry.details === "object" ? html`<${JsonView} value=${entry.details} />` : html`<pre class="raw">${entry.details}</pre>`}</div>` : null}
     </div>

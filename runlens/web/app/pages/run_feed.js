@@ -1,5 +1,6 @@
 // One run followed live, for the Timeline and the Live Run Viewer: `runEventBatches` from the
-// start (the server replays what is stored, then goes on live), events keyed by id, output
+// start (the server replays what is stored, then goes on live) or, for the Timeline, from the
+// sequence its first page was read at (`startAt`), events keyed by id, output
 // chunks per event and stream, the run's totals. The feed keeps `variables.after` at the last
 // sequence it applied: client.js sends that same variables object again after a dropped
 // socket, so the stream resumes where it stopped; chunks and events already applied are
@@ -16,7 +17,7 @@ export function feedSelection({ content }) {
   return `id spanId parentId sequence kind name status outcome startedAt endedAt durationMs costUsd
     ${ERROR}
     ${content ? "input output" : ""}
-    ... on LlmCall { model provider tokens { input cached output reasoning total } ${content ? "response" : ""} }
+    ... on LlmCall { model provider tokens { input cached output reasoning total } ${content ? "response reasoning" : ""} }
     ... on ToolExecution { toolName callId }
     ... on Message { role ${content ? "content" : ""} }`;
 }
@@ -60,6 +61,15 @@ export class RunFeed {
     this.variables = { id: runId, after: null };
     this.version = 0;
     this.stop = () => {};
+    this.onEvent = () => {}; // (event, sequence) for each live event, after it is applied
+    this.paged = false; // the Timeline: no replay, no settling (its pages are read again)
+  }
+
+  /** Follow the changes after commit sequence `seq` (what a page read at `seq` did not hold). */
+  startAt(seq) {
+    this.paged = true;
+    this.variables.after = seq;
+    this.start();
   }
 
   start() {
@@ -81,7 +91,7 @@ export class RunFeed {
         }
         if (this.state !== "error") {
           this.state = "finished";
-          this.settle(1);
+          if (!this.paged) this.settle(1);
         }
         this.changed();
       },
@@ -125,7 +135,10 @@ export class RunFeed {
     // Every update is idempotent (events by id, chunks by their seq), so one sent again
     // after a resume changes nothing.
     for (const update of batch.updates) {
-      if (update.type === "EVENT_CREATED" || update.type === "EVENT_UPDATED") this.put(update.event);
+      if (update.type === "EVENT_CREATED" || update.type === "EVENT_UPDATED") {
+        const event = this.put(update.event);
+        if (event) this.onEvent(event, Number(update.sequence));
+      }
       else if (update.type === "OUTPUT_CHUNK" || update.type === "MODEL_TEXT_DELTA") this.chunk(update.chunk);
       else if (update.type === "TOTALS") {
         this.tokens = update.tokens;
@@ -142,6 +155,7 @@ export class RunFeed {
     const merged = { ...this.events.get(event.id), ...event, at: startKey(event.startedAt) };
     this.events.set(event.id, merged);
     if (!known) this.insert(merged);
+    return merged;
   }
 
   /** Keep `order` in start order (start time, then span id), as the API's `sequence`. */
@@ -188,11 +202,11 @@ export class RunFeed {
  * that read the feed take `version=${feed.version}` too: the feed object stays the same, and a
  * component whose props did not change is not rendered again.
  */
-export function useRunFeed(runId, { content = false } = {}) {
+export function useRunFeed(runId, { content = false, paged = false } = {}) {
   const [, setVersion] = useState(0);
   const feed = useMemo(() => new RunFeed(runId, feedSelection({ content }), setVersion), [runId, content]);
   useEffect(() => {
-    feed.start();
+    if (!paged) feed.start(); // a paged feed starts at its first page's sequence (`startAt`)
     return () => feed.close();
   }, [feed]);
   return feed;

@@ -1,6 +1,7 @@
-// The Run Timeline (/runs/:id/timeline): the top bar, the event list (windowed, filtered by type
-// and status, follow mode, arrows) and the selected event's detail. The URL holds the filters
-// and the selected event (`?event=<id>`), so a link opens the Timeline on that event.
+// The Run Timeline (/runs/:id/timeline): the top bar, the event list (windowed, read page by
+// page, filtered by type and status on the server, follow mode, arrows) and the selected
+// event's detail. The URL holds the filters and the selected event (`?event=<id>`), so a link
+// opens the Timeline on that event (the page holding it is read first).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { here, navigate, withQuery, Link } from "../router.js";
@@ -8,7 +9,8 @@ import { query } from "../client.js";
 import { useShortcuts } from "../keys.js";
 import { RUN_FIELDS } from "../fragments.js";
 import { Loading, ErrorState, Empty } from "../components/states.js";
-import { useRunFeed } from "./run_feed.js";
+import { feedSelection, useRunFeed } from "./run_feed.js";
+import { EventPages } from "./timeline_pages.js";
 import { RunTopBar } from "./timeline_top.js";
 import { EventList, TYPES, EVENT_STATUSES } from "./timeline_list.js";
 import { EventDetail } from "./timeline_detail.js";
@@ -54,7 +56,7 @@ export function useRun(runId, stamp) {
 }
 
 export function TimelinePage({ params }) {
-  const feed = useRunFeed(params.id);
+  const feed = useRunFeed(params.id, { paged: true });
   const [stamp, setStamp] = useState(0);
   const { run, error, waiting } = useRun(params.id, `${stamp}:${feed.state}`);
   const q = here.value.query;
@@ -62,26 +64,56 @@ export function TimelinePage({ params }) {
   const statuses = csv(q.get("status"));
   const selected = q.get("event");
   const [follow, setFollow] = useState(q.get("follow") === "1");
-  const all = feed.list();
-  const shown = useMemo(
-    () => all.filter((e) => (!kinds.length || kinds.includes(kindGroup(e.kind))) && (!statuses.length || statuses.includes(e.status))),
-    [feed.version, kinds.join(), statuses.join()],
+  const [, setPageVersion] = useState(0);
+  const filterKey = `${kinds.join()}|${statuses.join()}`;
+  const pages = useMemo(
+    () => new EventPages(params.id, { kinds, statuses }, feed, feedSelection({ content: false }), () => setPageVersion((v) => v + 1)),
+    [feed, filterKey],
   );
-  const index = shown.findIndex((e) => e.id === selected);
   const select = (event, replace = true) => navigate(withQuery({ event: event?.id }), { replace });
 
+  // The first page (the one holding the linked event, if any); the feed then follows the run
+  // from the sequence that page was read at.
   useEffect(() => {
-    if (follow && shown.length && shown[shown.length - 1].id !== selected) select(shown[shown.length - 1]);
-  }, [follow, feed.version, shown.length]);
+    feed.onEvent = (event, seq) => pages.place(event, seq);
+    const first = selected ? pages.around(selected) : pages.load(0);
+    first.then(() => {
+      if (!feed.paged && pages.total !== null) feed.startAt(pages.readAt || null);
+    });
+  }, [pages]);
+  // A run that ended with events still shown running: read the pages again (they settle).
   useEffect(() => {
-    if (!selected && shown.length && !follow) select(shown[0]);
-  }, [shown.length > 0]);
+    if (feed.state !== "finished") return undefined;
+    const timers = [1500, 3000].map((ms) =>
+      setTimeout(() => pages.rows.some((id) => feed.events.get(id)?.status === "RUNNING") && pages.refresh(), ms),
+    );
+    return () => timers.forEach(clearTimeout);
+  }, [feed.state, pages]);
+
+  const total = pages.total ?? 0;
+  const index = pages.indexOf(selected);
+  // Follow: the last event (its page read first); without a selection, the first one.
+  useEffect(() => {
+    if (!follow || !total) return;
+    const last = pages.at(total - 1);
+    if (!last) pages.ensure(total - 1, total, "follow");
+    else if (last.id !== selected) select(last);
+  }, [follow, feed.version, total, pages.at(total - 1)]);
+  useEffect(() => {
+    if (!selected && !follow && pages.at(0)) select(pages.at(0));
+  }, [pages.at(0)]);
+  // A selected event that no page read holds (a link to a tool's execution, Back): its page.
+  useEffect(() => {
+    if (selected && pages.total !== null && !feed.events.has(selected) && !pages.missing.has(selected)) pages.around(selected);
+  }, [selected, pages, pages.total !== null]);
 
   const step = (delta) => {
-    if (!shown.length) return;
-    const next = index < 0 ? 0 : Math.min(Math.max(index + delta, 0), shown.length - 1);
+    if (!total) return;
+    const next = index < 0 ? 0 : Math.min(Math.max(index + delta, 0), total - 1);
     if (delta < 0 && follow) setFollow(false);
-    select(shown[next]);
+    const event = pages.at(next);
+    if (event) select(event);
+    else pages.ensure(next, next + 1, "step").then(() => pages.at(next) && select(pages.at(next)));
   };
   useShortcuts([
     { key: "F", description: "follow mode: select new events as they arrive", handler: () => setFollow(!follow) },
@@ -123,25 +155,28 @@ export function TimelinePage({ params }) {
           <div class="list-tools">
             <button type="button" class=${`follow ${follow ? "on" : ""}`} aria-pressed=${follow} onClick=${() => setFollow(!follow)}
               title="Select new events as they arrive (F)">${follow ? "● Following" : "Follow"} <kbd>F</kbd></button>
-            <span class="muted small">${shown.length === all.length ? `${all.length} events` : `${shown.length} of ${all.length}`}</span>
+            <span class="muted small">${countLabel(pages, kinds.length + statuses.length > 0)}</span>
           </div>
         </div>
-        ${shown.length
-          ? html`<${EventList} events=${shown} selected=${selected} onSelect=${(e) => { if (follow) setFollow(false); select(e); }} />`
-          : html`<p class="muted pad">${feed.state === "connecting" ? "Loading events…" : all.length ? "No event matches the filters." : "No events yet."}</p>`}
+        ${pages.error && pages.total === null
+          ? html`<${ErrorState} error=${pages.error} retry=${() => pages.load(0)} />`
+          : total
+            ? html`<${EventList} pages=${pages} version=${pages.rows.length} selected=${selected} onSelect=${(e) => { if (follow) setFollow(false); select(e); }} />`
+            : html`<p class="muted pad">${pages.total === null ? "Loading events…" : kinds.length + statuses.length ? "No event matches the filters." : "No events yet."}</p>`}
       </aside>
       <section class="timeline-main" aria-label="Event detail">
         ${current
           ? html`<${EventDetail} runId=${params.id} event=${current} feed=${feed} version=${feed.version} onOpen=${(id) => select({ id }, false)} />`
-          : selected && feed.state !== "connecting"
+          : selected && pages.missing.has(selected)
             ? html`<${Empty} title="No such event in this run"><p><${Link} href=${withQuery({ event: null })}>Show the first event<//></p><//>`
-            : html`<p class="muted pad">${all.length ? "Select an event." : ""}</p>`}
+            : html`<p class="muted pad">${selected ? "Loading the event…" : total ? "Select an event." : ""}</p>`}
       </section>
     </div>
   </div>`;
 }
 
-/** The type filter groups: Message, LLM Call, Tool Execution, Summarization, other kinds. */
-function kindGroup(kind) {
-  return TYPES.some((t) => t.kind === kind) ? kind : "OTHER";
+/** "10,000 events", "12 matching" (filtered), "…" before the first page. */
+function countLabel(pages, filtered) {
+  if (pages.total === null) return "…";
+  return filtered ? `${pages.total} matching` : `${pages.total} events`;
 }

@@ -3,8 +3,9 @@
 // (input, output, terminal output streaming from the feed), Summarization; raw data for all.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { query } from "../client.js";
+import { apiKey, authHeaders, query, saveBlob } from "../client.js";
 import { JsonView } from "../components/json.js";
+import { CopyButton } from "../components/copy.js";
 import { Markdown } from "../components/markdown.js";
 import { Loading, ErrorState } from "../components/states.js";
 import { formatBytes, formatCost, formatExact, formatTokens } from "../format.js";
@@ -16,11 +17,11 @@ const DETAIL = `query EventDetail($run: ID!, $id: ID!) { run(id: $run) { id even
   input output attributes redactions redactedKinds binary
   error { type message remediation rawType rawMessage }
   ... on Message { role content }
-  ... on LlmCall { model provider temperature topP maxTokens stopReason contentCaptured counted response streamedText rawResponse
+  ... on LlmCall { model provider temperature topP maxTokens stopReason contentCaptured counted response reasoning streamedText rawResponse
     tokens { input cached output reasoning total }
     toolCalls { id name arguments execution { id status } } }
   ... on ToolExecution { toolName callId requestedBy { id }
-    terminalOutput { text stdout stderr exitCode bytes chunkCount truncated } }
+    terminalOutput { text stdout stderr exitCode bytes chunkCount truncated location { table spanId sql downloadUrl } } }
   ... on Summarization { summary itemsCollapsed tokensCollapsed }
 } } }`;
 
@@ -92,6 +93,10 @@ function LlmDetail({ detail, feed, onOpen }) {
     </div>
     ${captured ? null : html`<p class="note" role="note">The instrumentation captured no content for this call (prompts and responses were not recorded): turn on its content capture (docs/instrumentation.md lists the setting per library).</p>`}
     ${detail.counted ? null : html`<p class="note" role="note">Not counted in the run's totals: it wraps another LLM call, which is the one counted (stacked instrumentation).</p>`}
+    ${detail.reasoning
+      ? html`<h3>Thinking <span class="muted small">${t.reasoning ? `${formatTokens(t.reasoning)} reasoning tokens` : ""}</span></h3>
+        <blockquote class="thinking-text" aria-label="Thinking">${detail.reasoning}</blockquote>`
+      : null}
     <h3>Response ${detail.status === "RUNNING" && live ? html`<span class="muted small">streaming…</span>` : null}</h3>
     ${response ? html`<${Markdown} text=${response} />` : html`<p class="muted">No response text.</p>`}
     ${detail.toolCalls.length ? html`<h3>Tool calls</h3>
@@ -126,10 +131,7 @@ function ToolDetail({ detail, feed, onOpen }) {
     <h3>Terminal output ${detail.status === "RUNNING" && text ? html`<span class="muted small">streaming…</span>` : null}</h3>
     ${text !== undefined && text !== null
       ? html`<pre class="terminal" aria-label="Terminal output">${text}</pre>
-        <p class="muted small">
-          ${stored ? html`exit code ${stored.exitCode ?? "—"} · ${formatBytes(stored.bytes)} · ${stored.chunkCount} chunks${stored.truncated ? " · truncated" : ""} · ` : null}
-          stored as runlens.output log records of span <code>${detail.spanId}</code> (the whole log in the export)
-        </p>`
+        ${stored ? html`<${OutputFacts} output=${stored} />` : html`<p class="muted small">Streaming: the exit code, size and where the log is stored show when the tool ends.</p>`}`
       : html`<p class="muted">The tool sent no terminal output.</p>`}`;
 }
 
@@ -140,4 +142,25 @@ function SummaryDetail({ detail }) {
       <${Field} name="items collapsed">${detail.itemsCollapsed}<//>
       <${Field} name="tokens collapsed">${formatTokens(detail.tokensCollapsed)}<//>
     </div>`;
+}
+
+/** Exit code, size, chunks, and where the whole log is stored (its table, SQL, download). */
+function OutputFacts({ output }) {
+  const where = output.location;
+  return html`<dl class="output-facts small" aria-label="Exit code, size and storage">
+    <div><dt>exit code</dt><dd class=${`num ${output.exitCode ? "tone-bad" : ""}`}>${output.exitCode ?? "—"}</dd></div>
+    <div><dt>size</dt><dd class="num">${formatBytes(output.bytes)}</dd></div>
+    <div><dt>chunks</dt><dd class="num">${output.chunkCount}${output.truncated ? " (a chunk was truncated)" : ""}</dd></div>
+    <div class="where"><dt>full log</dt><dd>
+      stored in <code>${where.table}</code>, span <code>${where.spanId}</code>${" · "}<a href=${where.downloadUrl} download=${`${where.spanId}-output.txt`} onClick=${(e) => downloadWithKey(e, where)}>download the whole log</a>${" · "}<${CopyButton} text=${where.sql} label="Copy the SQL that reads the whole log">Copy SQL<//>
+    </dd></div>
+  </dl>`;
+}
+
+/** With an API key the link cannot carry it: fetch with the key, then save. */
+async function downloadWithKey(event, where) {
+  if (!apiKey.value) return; // the plain link works
+  event.preventDefault();
+  const response = await fetch(where.downloadUrl, { headers: authHeaders() });
+  if (response.ok) saveBlob(await response.blob(), `${where.spanId}-output.txt`);
 }

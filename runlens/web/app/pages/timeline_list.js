@@ -1,6 +1,7 @@
 // The Timeline's event list: a windowed list (only the rows in view and a margin are in the
-// DOM, so a run of 10,000 events scrolls like one of 10), one row per event with its type's
-// icon and colour, label, status, start time and duration.
+// DOM, so a run of 10,000 events scrolls like one of 10) over pages read as they come into
+// view, one row per event with its type's icon and colour, label, status, start time and
+// duration.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { formatDuration, formatExact, toMillis } from "../format.js";
@@ -8,6 +9,7 @@ import { now } from "../clock.js";
 
 const ROW = 30;
 const MARGIN = 10;
+const READ_DELAY_MS = 120;
 
 export const TYPES = [
   { kind: "MESSAGE", label: "Message" },
@@ -65,8 +67,12 @@ function EventRow({ event, selected, onSelect, top }) {
   </div>`;
 }
 
-/** `events` (already filtered); the selected row is kept in view. */
-export function EventList({ events, selected, onSelect }) {
+/**
+ * The list of `pages` (EventPages: `total` positions, read page by page): the rows in view and
+ * a margin; positions whose page is not read yet show a placeholder while it is read. The
+ * selected row is kept in view.
+ */
+export function EventList({ pages, selected, onSelect }) {
   const box = useRef(null);
   const [view, setView] = useState({ top: 0, height: 600 });
   useLayoutEffect(() => {
@@ -77,7 +83,8 @@ export function EventList({ events, selected, onSelect }) {
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
-  const index = events.findIndex((e) => e.id === selected);
+  const total = pages.total ?? 0;
+  const index = pages.indexOf(selected);
   useEffect(() => {
     const el = box.current;
     if (index < 0 || !el) return;
@@ -86,14 +93,23 @@ export function EventList({ events, selected, onSelect }) {
     else if (top + ROW > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW - el.clientHeight;
   }, [selected, index]);
   const first = Math.max(Math.floor(view.top / ROW) - MARGIN, 0);
-  const last = Math.min(Math.ceil((view.top + view.height) / ROW) + MARGIN, events.length);
+  const last = Math.min(Math.ceil((view.top + view.height) / ROW) + MARGIN, total);
+  useEffect(() => {
+    // Read the pages in view once scrolling rests (a fling across the list reads no page on the way).
+    const timer = setTimeout(() => pages.ensure(first, last), READ_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [pages, first, last]);
   const rows = [];
   for (let i = first; i < last; i += 1) {
-    const event = events[i];
-    rows.push(html`<${EventRow} key=${event.id} event=${event} top=${i * ROW} selected=${event.id === selected} onSelect=${onSelect} />`);
+    const event = pages.at(i);
+    rows.push(
+      event
+        ? html`<${EventRow} key=${event.id} event=${event} top=${i * ROW} selected=${event.id === selected} onSelect=${onSelect} />`
+        : html`<div key=${`hole-${i}`} class="ev-hole" style=${{ top: `${i * ROW}px` }} aria-hidden="true"><span></span></div>`,
+    );
   }
-  return html`<div class="ev-list" ref=${box} role="listbox" aria-label="Events" tabindex="0"
+  return html`<div class="ev-list" ref=${box} role="listbox" aria-label="Events" tabindex="0" aria-busy=${pages.pending.size > 0}
       onScroll=${(e) => setView({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}>
-    <div class="ev-space" style=${{ height: `${events.length * ROW}px` }}>${rows}</div>
+    <div class="ev-space" style=${{ height: `${total * ROW}px` }}>${rows}</div>
   </div>`;
 }
