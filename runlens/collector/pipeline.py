@@ -44,9 +44,9 @@ from runlens.bus import LiveBus, LiveEvent, LiveEventType
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import (
     EncodedBatch,
+    IngestWriter,
     PermanentStorageError,
     RunKey,
-    SpanWriter,
     StorageError,
     WriteResult,
 )
@@ -92,7 +92,7 @@ class _Pending:
 class IngestPipeline:
     def __init__(
         self,
-        writer: SpanWriter,
+        writer: IngestWriter,
         *,
         max_queued: int,
         max_batch: int,
