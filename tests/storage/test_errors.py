@@ -14,8 +14,6 @@ from runlens.storage.clickhouse.errors import DataPathLockedError, classify
 from runlens.storage.clickhouse.store import ClickHouseStore, chdb_path
 from runlens.storage.contract import PermanentStorageError, RetryableStorageError
 
-from .builders import llm
-
 
 @pytest.mark.parametrize(
     ("exc", "expected"),
@@ -38,17 +36,6 @@ from .builders import llm
 )
 def test_classify(exc: Exception, expected: type[Exception]) -> None:
     assert type(classify(exc)) is expected
-
-
-def test_data_that_cannot_be_stored_is_a_permanent_error(
-    store: ClickHouseStore, project_id: str
-) -> None:
-    from runlens.semconv.records import TokenUsage
-
-    with pytest.raises(PermanentStorageError):
-        store.write([llm(project_id, "run-1", "a", usage=TokenUsage(input=-1))], [])
-
-    assert store.run_spans(project_id, "run-1") == []
 
 
 def test_an_unreachable_server_is_a_retryable_error() -> None:

@@ -8,17 +8,50 @@ from typing import cast
 
 from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord, SpanStatus
-from runlens.storage.contract import EncodedBatch, RunKey, WriteResult, log_key
+from runlens.storage.contract import (
+    EncodedBatch,
+    PermanentStorageError,
+    RunKey,
+    RunStatus,
+    WriteResult,
+    log_key,
+)
 from runlens.storage.memory.summaries import StoredSummary, closed_as_lost, summarise, termination
 from runlens.storage.memory.tables import MemoryTables, RunRecords
 
 _Payload = tuple[tuple[SpanRecord, ...], tuple[LogRecord, ...]]
 
 
+def _span_numbers(span: SpanRecord) -> dict[str, tuple[int, int]]:
+    """The span's unsigned numbers with their width in bits."""
+    u = span.usage
+    return {
+        "input_tokens": (u.input, 64),
+        "cached_tokens": (u.cached_input, 64),
+        "cache_write_tokens": (u.cache_write, 64),
+        "output_tokens": (u.output, 64),
+        "reasoning_tokens": (u.reasoning, 64),
+        "code_lineno": (span.code_lineno, 32),
+    }
+
+
+def _fits(record: str, numbers: dict[str, tuple[int, int]]) -> None:
+    for name, (value, bits) in numbers.items():
+        if not 0 <= value < 1 << bits:
+            raise PermanentStorageError(
+                f"{name} {value} of record {record!r} is not an unsigned {bits}-bit integer"
+            )
+
+
 class MemoryWrites(MemoryTables):
     # -- SpanWriter ----------------------------------------------------------------------------
 
     def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
+        """The records as they are, once they fit the ClickHouse store's columns."""
+        for span in spans:
+            _fits(span.span_id, _span_numbers(span))
+        for log in logs:
+            _fits(log.span_id, {"severity_number": (log.severity_number, 8), "seq": (log.seq, 64)})
         return EncodedBatch(len(spans), len(logs), (tuple(spans), tuple(logs)))
 
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
@@ -106,7 +139,7 @@ class MemoryWrites(MemoryTables):
             lost = [
                 (key, stored)
                 for key, stored in self._summaries.items()
-                if stored.summary.status == "running"
+                if stored.summary.status is RunStatus.RUNNING
                 and stored.summary.last_activity_unix_nano < cutoff_ns
             ]
             for key, stored in lost:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from runlens.semconv.records import (
-    SpanKind,
-    SpanRecord,
-    SpanStatus,
-)
-from runlens.storage.contract import RunKey, RunQuery, RunStatus, Store
+import pytest
+
+from runlens.semconv.records import LogRecord, SpanKind, SpanRecord, SpanStatus, TokenUsage
+from runlens.storage.contract import PermanentStorageError, RunKey, RunQuery, RunStatus, Store
 
 from ..builders import SECOND, T0, full_span, llm, log, root, span, tool
 from .support import write
@@ -224,3 +222,26 @@ def test_a_narrow_timeline_read_fills_exactly_the_fields_asked_for(
         if getattr(bare, field.name) != getattr(original, field.name):
             value = getattr(original, field.name)
             assert read({field.name}) == dataclasses.replace(bare, **{field.name: value})
+
+
+@pytest.mark.parametrize(
+    ("spans", "logs"),
+    [
+        ([llm("p", "run-1", "a", usage=TokenUsage(input=-1))], []),
+        ([span("p", "run-1", "a", code_lineno=1 << 32)], []),
+        ([], [log("p", "run-1", severity_number=256)]),
+        ([span("p", "run-1", "a")], [log("p", "run-1", stream="stdout", seq=-1)]),
+    ],
+    ids=["negative tokens", "line number", "severity", "chunk seq"],
+)
+def test_data_that_cannot_be_stored_is_a_permanent_error(
+    store: Store, project_id: str, spans: list[SpanRecord], logs: list[LogRecord]
+) -> None:
+    spans = [dataclasses.replace(s, project_id=project_id) for s in spans]
+    logs = [dataclasses.replace(g, project_id=project_id) for g in logs]
+
+    with pytest.raises(PermanentStorageError):
+        store.write(spans, logs)
+
+    assert store.run_spans(project_id, "run-1") == []
+    assert store.run_logs(project_id, "run-1") == []
