@@ -4,6 +4,7 @@ lost runs closed and reopened."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import pytest
@@ -15,7 +16,8 @@ from runlens.semconv.records import (
     SpanStatus,
     TokenUsage,
 )
-from runlens.storage.contract import LOST_REASON, RunStatus, Store
+from runlens.storage.commands import CommandKind, CommandState, ControlCommand
+from runlens.storage.contract import LOST_REASON, RunKey, RunStatus, Store
 
 from ..builders import SECOND, T0, llm, root, tool
 from .support import write
@@ -208,3 +210,34 @@ def test_lost_runs_are_closed_and_reopened_by_new_spans(store: Store, project_id
     )
     finished = store.run_summary(project_id, "idle")
     assert finished is not None and finished.status == RunStatus.COMPLETED
+
+
+def _terminate(project_id: str, run_id: str, state: CommandState) -> ControlCommand:
+    return ControlCommand(
+        project_id=project_id, run_id=run_id, command_id=f"cmd-{run_id}", seq=1,
+        kind=CommandKind.TERMINATE, payload=json.dumps({"reason": "over budget"}), state=state,
+        issued_by="budget", created_at_us=T0 // 1000, updated_at_us=0, detail="",
+    )  # fmt: skip
+
+
+def test_an_applied_terminate_command_makes_the_run_terminated(
+    store: Store, project_id: str
+) -> None:
+    running = root(project_id, "r1", status=SpanStatus.RUNNING, end_time_unix_nano=0)
+    write(store, [running, llm(project_id, "r1", "c1")])
+    write(store, [root(project_id, "r2", status=SpanStatus.RUNNING, end_time_unix_nano=0)])
+    store.save_command(_terminate(project_id, "r2", CommandState.DELIVERED))
+    applied = store.save_command(_terminate(project_id, "r1", CommandState.APPLIED))
+    store.refresh_runs([RunKey(project_id, "r1"), RunKey(project_id, "r2")])
+
+    stopped = store.run_summary(project_id, "r1")
+    assert stopped is not None
+    assert (stopped.status, stopped.status_reason) == (RunStatus.TERMINATED, "over budget")
+    assert stopped.ended_at_unix_nano == applied.updated_at_us * 1000
+    asked = store.run_summary(project_id, "r2")
+    assert asked is not None and asked.status == RunStatus.RUNNING
+
+    write(store, [dataclasses.replace(running, status=SpanStatus.OK, end_time_unix_nano=T0 + 7)])
+    ended = store.run_summary(project_id, "r1")
+    assert ended is not None
+    assert (ended.status, ended.ended_at_unix_nano) == (RunStatus.TERMINATED, T0 + 7)
