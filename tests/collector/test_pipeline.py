@@ -20,7 +20,15 @@ from runlens.semconv.pricing import PriceTable
 from runlens.semconv.records import RawSpan, SpanKind, SpanRecord, SpanStatus
 from runlens.serve import HttpServers, listen
 from runlens.storage.clickhouse.store import ClickHouseStore
-from runlens.storage.contract import EncodedBatch, RetryableStorageError, RunKey, WriteResult
+from runlens.storage.contract import (
+    EncodedBatch,
+    IngestWriter,
+    RetryableStorageError,
+    RunKey,
+    Store,
+    WriteResult,
+)
+from runlens.storage.memory import MemoryStore
 from runlens.storage.wrapped import WrappedWriter
 from tests.eventually import eventually
 
@@ -28,7 +36,7 @@ from tests.eventually import eventually
 class GatedWriter(WrappedWriter):
     """The real store behind a gate: writes wait until the test opens it (a slow store)."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    def __init__(self, store: IngestWriter) -> None:
         super().__init__(store)
         self.gate = threading.Event()
         self.batches: list[int] = []
@@ -237,7 +245,7 @@ def test_runs_written_while_data_keeps_coming_are_refreshed_together(
 class FlakyRefresh(GatedWriter):
     """Summary refreshes fail until `failures` runs out."""
 
-    def __init__(self, store: ClickHouseStore, failures: int) -> None:
+    def __init__(self, store: IngestWriter, failures: int) -> None:
         super().__init__(store)
         self.failures = failures
         self.gate.set()
@@ -251,8 +259,11 @@ class FlakyRefresh(GatedWriter):
         return super().refresh_runs(runs, upto_seq)
 
 
-def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) -> None:
-    writer = FlakyRefresh(store, failures=2)
+@pytest.mark.parametrize("backend", ["clickhouse", "memory"])
+def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str, backend: str) -> None:
+    """On any backend: the wrapper changes only the refresh."""
+    target: Store = store if backend == "clickhouse" else MemoryStore()
+    writer = FlakyRefresh(target, failures=2)
     pipeline = IngestPipeline(
         writer,
         max_queued=100,
@@ -265,7 +276,7 @@ def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) ->
     try:
         batch = spans(project_id, 2)
         pipeline.submit(batch, []).result(30)
-        eventually(lambda: _is_not_none(store.run_summary(project_id, batch[0].run_id)))
+        eventually(lambda: _is_not_none(target.run_summary(project_id, batch[0].run_id)))
     finally:
         pipeline.stop()
     assert writer.failures == 0
@@ -274,7 +285,7 @@ def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) ->
 class SlowRefresh(GatedWriter):
     """Summary refreshes wait for their own gate."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    def __init__(self, store: IngestWriter) -> None:
         super().__init__(store)
         self.gate.set()
         self.refresh_gate = threading.Event()
@@ -310,7 +321,7 @@ def test_writes_do_not_wait_for_a_summary_refresh(store: ClickHouseStore, projec
 class HoldFirst(GatedWriter):
     """The first write waits on the gate; later ones go through."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    def __init__(self, store: IngestWriter) -> None:
         super().__init__(store)
         self.writes = 0
         self._lock = threading.Lock()
