@@ -50,7 +50,10 @@ def test_chdb_dsn_paths() -> None:
     assert chdb_path("http://localhost:8123") is None
 
 
-def test_a_second_process_on_the_same_path_gets_a_clear_error(chdb_dsn: str) -> None:
+def test_a_second_process_on_the_same_path_gets_a_clear_error(
+    store: ClickHouseStore, chdb_dsn: str
+) -> None:
+    store.ping()  # this process holds the path
     path = chdb_path(chdb_dsn)
     if path is None:
         pytest.skip("the session database is a ClickHouse server, not an embedded path")
