@@ -227,6 +227,9 @@ def test_runs_written_while_data_keeps_coming_are_refreshed_together(
         run_timeout_s=3600,
         sweep_interval_s=3600,
         refresh_interval_s=3600,
+        # every write lands within one gap even on a loaded machine (the 0.5 s default was
+        # over before the writers were occupied at a load of 20 on 2 cores)
+        refresh_gap_s=5,
     )
     pipeline.start()
     try:
