@@ -25,7 +25,8 @@ What a write promises:
 - ordered: every stored batch gets a commit sequence (`WriteResult.seq`) greater than that of
   any batch whose write began before it, kept on each of its rows (`EventReader.run_changes`
   reads by it); writes may run concurrently, so a caller that publishes sequences publishes
-  one only once every lower one it handed out is stored (the ingest pipeline does);
+  one only once every lower one it handed out is stored (the ingest pipeline does: that is
+  why `next_seq` hands a write its sequence before the write begins);
 - summaries are not part of a write: `write` returns the runs it touched and
   `SummaryWriter.refresh_runs` recomputes their summaries later (the ingest pipeline does so
   right after a write when no more data waits, else at least about once a second, many runs
