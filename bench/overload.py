@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,47 +36,27 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from bench.serve_process import ServeProcess
-from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.serve import Endpoints
-from runlens.storage.contract import EncodedBatch, RunKey, SpanWriter, WriteResult
+from runlens.storage.contract import EncodedBatch, IngestWriter, WriteResult
+from runlens.storage.wrapped import WrappedWriter
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 SPANS_PER_BATCH = 50
 
 
-class ThrottledWriter:
-    """A `SpanWriter` that stores through `inner`, taking at least `seconds_per_record` per
-    record written: a store slower than ingest, deterministically."""
+class ThrottledWriter(WrappedWriter):
+    """Stores through `inner`, taking at least `seconds_per_record` per record written: a store
+    slower than ingest, deterministically."""
 
-    def __init__(self, inner: SpanWriter, seconds_per_record: float) -> None:
-        self._inner = inner
+    def __init__(self, inner: IngestWriter, seconds_per_record: float) -> None:
+        super().__init__(inner)
         self.seconds_per_record = seconds_per_record
         self._slow = threading.Lock()  # concurrent writes share the one slow store
-
-    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
-        return self._inner.encode(spans, logs)
-
-    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
-        return self.write_encoded([self.encode(spans, logs)])
-
-    def next_seq(self) -> int:
-        return self._inner.next_seq()
 
     def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
         with self._slow:
             time.sleep(sum(batch.size for batch in batches) * self.seconds_per_record)
-        return self._inner.write_encoded(batches, seq)
-
-    def refresh_runs(
-        self, runs: Iterable[RunKey], upto_seq: int | None = None
-    ) -> frozenset[RunKey]:
-        return self._inner.refresh_runs(runs, upto_seq)
-
-    def stale_runs(self, slack_us: int) -> list[RunKey]:
-        return self._inner.stale_runs(slack_us)
-
-    def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
-        return self._inner.close_lost_runs(idle_seconds, now_unix_nano)
+        return self.inner.write_encoded(batches, seq)
 
 
 def batch(sender: int, index: int) -> tuple[bytes, list[str]]:

@@ -27,14 +27,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from runlens.bus import LiveBus
-from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import (
     EncodedBatch,
+    IngestWriter,
     PermanentStorageError,
     RunKey,
-    SpanWriter,
     WriteResult,
 )
+from runlens.storage.wrapped import WrappedWriter
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -148,34 +148,25 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class MeteredWriter:
-    """A `SpanWriter` that times the writes and summary refreshes of the writer it wraps, and
-    counts what they store."""
+class MeteredWriter(WrappedWriter):
+    """An `IngestWriter` that times the writes and summary refreshes of the writer it wraps,
+    and counts what they store."""
 
-    def __init__(self, writer: SpanWriter, metrics: Metrics) -> None:
-        self._writer = writer
+    def __init__(self, writer: IngestWriter, metrics: Metrics) -> None:
+        super().__init__(writer)
         self._metrics = metrics
         self._lock = threading.Lock()
         self._written: dict[RunKey, float] = {}  # run → when a write first left it unrefreshed
 
-    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
-        return self._writer.encode(spans, logs)
-
-    def next_seq(self) -> int:
-        return self._writer.next_seq()
-
-    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
-        return self._timed(lambda: self._writer.write(spans, logs))
-
     def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
-        return self._timed(lambda: self._writer.write_encoded(batches, seq))
+        return self._timed(lambda: self.inner.write_encoded(batches, seq))
 
     def refresh_runs(
         self, runs: Iterable[RunKey], upto_seq: int | None = None
     ) -> frozenset[RunKey]:
         keys = list(runs)
         started = time.monotonic()
-        created = self._writer.refresh_runs(keys, upto_seq)
+        created = self.inner.refresh_runs(keys, upto_seq)
         done = time.monotonic()
         self._metrics.refresh_seconds.observe(done - started)
         with self._lock:
@@ -183,12 +174,6 @@ class MeteredWriter:
         if written:
             self._metrics.refresh_lag.observe(done - min(written))
         return created
-
-    def stale_runs(self, slack_us: int) -> list[RunKey]:
-        return self._writer.stale_runs(slack_us)
-
-    def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
-        return self._writer.close_lost_runs(idle_seconds, now_unix_nano)
 
     def oldest_unrefreshed_s(self) -> float:
         """How long the oldest write whose run summary is not refreshed yet has waited."""

@@ -37,7 +37,7 @@ from runlens.semconv.redaction import Redactor
 from runlens.settings import Settings
 from runlens.storage.clickhouse.sql_door import ReadOnlySql
 from runlens.storage.clickhouse.store import ClickHouseStore, chdb_path
-from runlens.storage.contract import RunKey, SpanWriter, StorageError
+from runlens.storage.contract import IngestWriter, RunKey, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Server:
         self,
         settings: Settings,
         bus: LiveBus | None = None,
-        writer: Callable[[ClickHouseStore], SpanWriter] | None = None,
+        writer: Callable[[ClickHouseStore], IngestWriter] | None = None,
     ) -> None:
         """`writer` wraps the store where the pipeline writes (tests slow it down with it)."""
         self._settings = settings

@@ -28,7 +28,7 @@ from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.control.service import ControlService
 from runlens.metrics import CONTENT_TYPE, Metrics
-from runlens.storage.contract import ApiReader, SpanReader, StorageError
+from runlens.storage.contract import ApiReader, RunReader, StorageError
 from runlens.storage.keys import KeyStore
 from runlens.storage.sql import SqlReader
 
@@ -85,7 +85,7 @@ def build_api_app(
     return app
 
 
-def build_health_app(reader: SpanReader, metrics: Metrics | None = None) -> FastAPI:
+def build_health_app(reader: RunReader, metrics: Metrics | None = None) -> FastAPI:
     """`/healthz` and, with metrics, `/metrics`: all the HTTP a collector-only process serves
     on the API port."""
     app = FastAPI(title="runlens", version=__version__, docs_url=None, redoc_url=None)

@@ -47,9 +47,9 @@ from runlens.semconv.events import genai_events, merge_batch
 from runlens.semconv.records import LogRecord, SpanRecord
 from runlens.storage.contract import (
     EncodedBatch,
+    IngestWriter,
     PermanentStorageError,
     RunKey,
-    SpanWriter,
     StorageError,
     WriteResult,
 )
@@ -84,7 +84,7 @@ class _Pending:
 class IngestPipeline:
     def __init__(
         self,
-        writer: SpanWriter,
+        writer: IngestWriter,
         *,
         max_queued: int,
         max_batch: int,

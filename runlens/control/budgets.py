@@ -8,14 +8,14 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from runlens.control.service import ControlService
-from runlens.storage.contract import RunKey, RunRegistryReader, RunStatus, StorageError
+from runlens.storage.contract import RegistryReader, RunKey, RunStatus, StorageError
 
 log = logging.getLogger(__name__)
 
 
 class BudgetGuard:
     def __init__(
-        self, reader: RunRegistryReader, control: ControlService, budgets_usd: Mapping[str, float]
+        self, reader: RegistryReader, control: ControlService, budgets_usd: Mapping[str, float]
     ) -> None:
         self._reader = reader
         self._control = control

@@ -29,7 +29,7 @@ from runlens.storage.commands import (
     CommandStore,
     ControlCommand,
 )
-from runlens.storage.contract import RunKey, RunStatus, SpanReader
+from runlens.storage.contract import RunKey, RunReader, RunStatus
 
 DEFAULT_REASON = "terminated through runlens"
 BUDGET_REASON = "budget exhausted"
@@ -63,7 +63,7 @@ class ControlService:
     def __init__(
         self,
         store: CommandStore,
-        runs: SpanReader,
+        runs: RunReader,
         *,
         expiry_s: float,
         on_change: Callable[[RunKey], None] | None = None,

@@ -1,11 +1,11 @@
-"""The activity ledger's side of the storage contract: actions (LLM calls and tool executions)
-across the runs of a project, newest first, filtered, in keyset pages."""
+"""The activity ledger's values in the storage contract (`EventReader.actions_page`): actions
+(LLM calls and tool executions) across the runs of a project, newest first, filtered, in keyset
+pages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from runlens.semconv.records import SpanKind, SpanStatus
 
@@ -60,9 +60,3 @@ class ActionEntry:
     tool_name: str
     error_type: str
     error_message: str
-
-
-class ActivityReader(Protocol):
-    def actions_page(self, query: ActionQuery) -> list[ActionEntry]:
-        """Up to `query.limit` actions, newest first, strictly after `query.after`."""
-        ...

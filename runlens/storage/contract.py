@@ -1,128 +1,78 @@
-"""What the rest of runlens may expect of a store. Backends live beside this module.
+"""What the rest of runlens may expect of a store, by role. Backends live beside this module:
+`clickhouse` (ClickHouse or embedded chDB) and `memory` (in process, nothing kept); one
+conformance suite (tests/storage/conformance) holds both to the same behaviour.
 
-A `SpanWriter` promises:
+Writers:
+- `SpanWriter` (ingest): `write(spans, logs) -> WriteResult`, or for group commit `encode` in the
+  receiving thread and `write_encoded` of several batches as one commit;
+- `SummaryWriter` (the run summaries' single maintainer): refresh the runs a write touched,
+  find the runs a crash left stale, close lost runs;
+- `MetricWriter` (OTLP metric points).
+
+Readers, each only ever returning data of the project it is asked about (API keys excepted:
+resolving a key is what tells the project): `RunReader` (one run's records and summary),
+`EventReader` (records across runs: by commit sequence, and the activity ledger),
+`RegistryReader` (run listings over the summaries); control commands and API keys have their
+own stores (`storage.commands.CommandStore`, `storage.keys.KeyStore`). `ApiReader` is what the
+HTTP API reads through, `Store` everything a backend provides.
+
+What a write promises:
 - durable on return: when `write` returns, the records survive a crash of this process;
 - idempotent on `(project_id, run_id, span_id)`: a span written twice, or first as a
   `running` start marker and later ended, is one span in every read and every count
-  (the ended version wins over the marker whatever the arrival order);
+  (the ended version wins over the marker whatever the arrival order; among versions of the
+  same state the latest stored wins); a log record likewise by `log_key`;
 - ordered: every stored batch gets a commit sequence (`WriteResult.seq`) greater than that of
-  any batch whose write began before it, kept on each of its rows (`LiveReader.run_changes`
+  any batch whose write began before it, kept on each of its rows (`EventReader.run_changes`
   reads by it); writes may run concurrently, so a caller that publishes sequences publishes
-  one only once every lower one it handed out is stored (the ingest pipeline does);
+  one only once every lower one it handed out is stored (the ingest pipeline does: that is
+  why `next_seq` hands a write its sequence before the write begins);
 - summaries are not part of a write: `write` returns the runs it touched and
-  `refresh_runs` recomputes their summaries later (the ingest pipeline does so right after a
-  write when no more data waits, else at least about once a second, many runs at once), so a
-  run's summary follows its spans within about a second;
+  `SummaryWriter.refresh_runs` recomputes their summaries later (the ingest pipeline does so
+  right after a write when no more data waits, else at least about once a second, many runs
+  at once), so a run's summary follows its spans within about a second;
 - errors split once: `RetryableStorageError` (the store is down or slow: the client should
   retry; OTLP `UNAVAILABLE` / HTTP 503) and `PermanentStorageError` (the data can never be
   stored: `INVALID_ARGUMENT` / 400).
-
-A `SpanReader` only ever returns data of the project it is asked about.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.activity import ActivityReader
-
-
-class StorageError(Exception):
-    """Base of the two storage error classes; never raised itself."""
-
-
-class RetryableStorageError(StorageError):
-    """The store could not take the data now; the same write may succeed later."""
-
-
-class PermanentStorageError(StorageError):
-    """The data can never be stored as sent."""
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    TERMINATED = "terminated"
-
-
-LOST_REASON = "lost"
-
-
-@dataclass(frozen=True, slots=True)
-class RunKey:
-    project_id: str
-    run_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """One run as the run registry lists it, recomputed from its spans after every write."""
-
-    project_id: str
-    run_id: str
-    agent_id: str
-    agent_name: str
-    name: str
-    status: RunStatus
-    status_reason: str  # e.g. "lost" for a run closed by the inactivity timeout
-    started_at_unix_nano: int
-    ended_at_unix_nano: int  # 0 while running
-    last_activity_unix_nano: int
-    span_count: int
-    action_count: int  # llm calls + tool executions
-    action_ok_count: int
-    error_count: int
-    turns: int  # llm calls
-    input_tokens: int
-    cached_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-    cost_usd: float
-    unpriced_count: int  # llm calls with no price: the cost is a lower bound when > 0
-    error_type: str
-    error_message: str
-    models: tuple[str, ...]
-
-    @property
-    def known_cost_usd(self) -> float | None:
-        """The cost to show: None when no LLM call could be priced, never a false $0."""
-        return None if self.unpriced_count and not self.cost_usd else self.cost_usd
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    spans_written: int
-    logs_written: int
-    runs: tuple[RunKey, ...]  # every run the batch touched: pass them to `refresh_runs`
-    seq: int = 0  # the commit sequence of the batch (0 when nothing was stored)
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedBatch:
-    """Records already converted by `SpanWriter.encode` into what that writer inserts.
-
-    `payload` is the writer's own representation: only the writer that encoded a batch reads
-    it. Encoding is pure CPU work, so callers do it in their own thread and leave the single
-    writer thread only the inserts.
-    """
-
-    spans: int
-    logs: int
-    payload: object
-
-    @property
-    def size(self) -> int:
-        return self.spans + self.logs
+from runlens.storage.activity import ActionEntry, ActionQuery
+from runlens.storage.commands import CommandStore
+from runlens.storage.keys import KeyStore
+from runlens.storage.values import (
+    LOST_REASON,
+    AgentStats,
+    EncodedBatch,
+    InterceptCandidate,
+    InterceptQuery,
+    LogKey,
+    PermanentStorageError,
+    ProjectTotals,
+    RetryableStorageError,
+    RunChanges,
+    RunKey,
+    RunPosition,
+    RunQuery,
+    RunSortField,
+    RunStatus,
+    RunSummary,
+    RunTimeline,
+    StorageError,
+    WriteResult,
+    log_key,
+)
 
 
 class SpanWriter(Protocol):
+    """Stores spans and log records; see the module's promises."""
+
     def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
         """Convert records for `write_encoded`; no I/O, safe from any thread. Raises
         `PermanentStorageError` when the records can never be stored."""
@@ -140,6 +90,11 @@ class SpanWriter(Protocol):
         """Store encoded batches durably, all in one insert per table, as commit `seq` (from
         `next_seq`; by default the next one)."""
         ...
+
+
+class SummaryWriter(Protocol):
+    """Maintains the run summaries (one maintainer at a time: the ingest pipeline's summary
+    thread)."""
 
     def refresh_runs(
         self, runs: Iterable[RunKey], upto_seq: int | None = None
@@ -164,13 +119,17 @@ class SpanWriter(Protocol):
 
 
 class MetricWriter(Protocol):
+    """Stores OTLP metric points."""
+
     def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
         """Store OTLP metric points durably (one insert); return how many were stored. Raises
         `RetryableStorageError` / `PermanentStorageError` like a span write."""
         ...
 
 
-class SpanReader(Protocol):
+class RunReader(Protocol):
+    """One run's summary and records."""
+
     def ping(self) -> None:
         """Raise `RetryableStorageError` unless the store answers queries."""
         ...
@@ -185,92 +144,56 @@ class SpanReader(Protocol):
         """The run's log records in time order (chunks of one stream in `seq` order)."""
         ...
 
+    def run_timelines(
+        self,
+        project_id: str,
+        run_ids: Sequence[str],
+        summaries: Sequence[RunSummary] = (),
+        fields: Collection[str] | None = None,
+        logs: bool = True,
+    ) -> dict[str, RunTimeline]:
+        """The timelines of the given runs (two queries whatever their number); runs with
+        nothing stored are absent. `summaries` (of these runs, when known) bound the reads in
+        time. With `fields` (SpanRecord field names) only those are read, the others keep their
+        defaults (the key, kind, status and start time are always read); without `logs` no log
+        record is read (one query)."""
+        ...
 
-# -- Reads behind the GraphQL API -------------------------------------------------------------
-
-
-class RunSortField(StrEnum):
-    STARTED_AT = "started_at"
-    COST = "cost"
-
-
-@dataclass(frozen=True, slots=True)
-class RunPosition:
-    """A keyset position in a run listing: the sort value of a run and its id (tie-breaker).
-    `value` is nanoseconds since the epoch for STARTED_AT, USD for COST."""
-
-    value: int | float
-    run_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunQuery:
-    """One page of a project's runs. Every filter is optional; `after` continues a listing
-    with the same sort, strictly after that position."""
-
-    project_id: str
-    limit: int
-    statuses: tuple[RunStatus, ...] = ()
-    min_cost_usd: float | None = None
-    started_after_unix_nano: int | None = None  # the time window
-    agent_id: str | None = None
-    search: str | None = None  # case-insensitive substring of run id, name or agent
-    sort: RunSortField = RunSortField.STARTED_AT
-    descending: bool = True
-    after: RunPosition | None = None
+    def run_actions(
+        self, project_id: str, run_ids: Sequence[str], payloads: bool
+    ) -> dict[str, RunTimeline]:
+        """The actions (LLM calls, summarization LLM calls included, and tool executions) of
+        the given runs, in start order, in one spans query whatever their number, with the LLM
+        calls each run does not count (`RunTimeline.uncounted`, one more narrow query). Without
+        `payloads` the spans carry no input, output, attributes, resource or events; with them,
+        input and output are read, and the runs' GenAI event log records in one more query
+        (never terminal output). Runs with no action are absent."""
+        ...
 
 
-@dataclass(frozen=True, slots=True)
-class AgentStats:
-    agent_id: str
-    agent_name: str
-    run_count: int
+class EventReader(Protocol):
+    """Records across runs: by commit sequence (live delivery and its catch-up) and the
+    activity ledger."""
+
+    def run_changes(
+        self, project_id: str, run_id: str, after_seq: int, upto_seq: int
+    ) -> RunChanges:
+        """The run's spans and log records with `after_seq < seq <= upto_seq` (two
+        key-bounded reads)."""
+        ...
+
+    def runs_changes(
+        self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
+    ) -> dict[str, RunChanges]:
+        """`run_changes` of several runs over one range; a key per run asked."""
+        ...
+
+    def actions_page(self, query: ActionQuery) -> list[ActionEntry]:
+        """Up to `query.limit` actions, newest first, strictly after `query.after`."""
+        ...
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectTotals:
-    runs: int
-    spans: int
-    actions: int
-    cost_usd: float
-    input_tokens: int
-    cached_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-
-
-@dataclass(frozen=True, slots=True)
-class InterceptQuery:
-    """Runs that need attention: failed, over budget, or with too many blocked actions and
-    interventions (terminate / steer commands not rejected)."""
-
-    project_id: str
-    limit: int
-    started_after_unix_nano: int | None = None
-    agent_budgets_usd: tuple[tuple[str, float], ...] = ()  # (agent id, budget)
-    intervention_threshold: float = 0.3  # (blocked + interventions) / actions at or above this
-    after: RunPosition | None = None  # newest first: strictly older than this position
-
-
-@dataclass(frozen=True, slots=True)
-class InterceptCandidate:
-    summary: RunSummary
-    blocked_actions: int  # actions with outcome `blocked`
-    budget_usd: float | None  # `runlens.budget.usd` on the run's spans, else the agent's
-    interventions: int = 0  # terminate and steer commands sent to the run (not rejected)
-
-
-@dataclass(frozen=True, slots=True)
-class RunTimeline:
-    """Everything stored of one run: spans in start order, log records in time order."""
-
-    spans: tuple[SpanRecord, ...]
-    logs: tuple[LogRecord, ...]
-    # LLM calls the run does not count (semconv.counting); filled by `run_actions`
-    uncounted: frozenset[str] = frozenset()
-
-
-class RunRegistryReader(Protocol):
+class RegistryReader(Protocol):
     """Run listings over the run summaries. Every call reads one project only."""
 
     def runs_page(self, query: RunQuery) -> list[RunSummary]:
@@ -301,80 +224,59 @@ class RunRegistryReader(Protocol):
         ...
 
 
-class TimelineReader(Protocol):
-    def run_timelines(
-        self,
-        project_id: str,
-        run_ids: Sequence[str],
-        summaries: Sequence[RunSummary] = (),
-        fields: Collection[str] | None = None,
-        logs: bool = True,
-    ) -> dict[str, RunTimeline]:
-        """The timelines of the given runs (two queries whatever their number); runs with
-        nothing stored are absent. `summaries` (of these runs, when known) bound the reads in
-        time. With `fields` (SpanRecord field names) only those are read, the others keep their
-        defaults (the key, kind, status and start time are always read); without `logs` no log
-        record is read (one query)."""
-        ...
+class IngestWriter(SpanWriter, SummaryWriter, Protocol):
+    """What the ingest pipeline writes through."""
 
 
-class ActionReader(Protocol):
-    def run_actions(
-        self, project_id: str, run_ids: Sequence[str], payloads: bool
-    ) -> dict[str, RunTimeline]:
-        """The actions (LLM calls, summarization LLM calls included, and tool executions) of
-        the given runs, in start order, in one spans query whatever their number, with the LLM
-        calls each run does not count (`RunTimeline.uncounted`, one more narrow query). Without
-        `payloads` the spans carry no input, output, attributes, resource or events; with them,
-        input and output are read, and the runs' GenAI event log records in one more query
-        (never terminal output). Runs with no action are absent."""
-        ...
+class ApiReader(RunReader, EventReader, RegistryReader, Protocol):
+    """What the HTTP API reads through."""
 
 
-LogKey = tuple[str, str, int, int, str, str]
-
-
-def log_key(log: LogRecord) -> LogKey:
-    """What identifies a stored log record (a store keeps one record per key, the latest
-    delivered): an output chunk by its span, stream and seq; any other record by its span,
-    seq, time, event name and body."""
-    if log.stream:
-        return (log.span_id, log.stream, log.seq, 0, "", "")
-    return (log.span_id, "", log.seq, log.time_unix_nano, log.event_name, log.body)
-
-
-@dataclass(frozen=True, slots=True)
-class RunChanges:
-    """What a run stored in a range of commit sequences: each span once, in its current
-    (deduplicated) version, when that version was stored in the range; log records stored in
-    the range. Both as `(seq, record)` in sequence order."""
-
-    spans: tuple[tuple[int, SpanRecord], ...]
-    logs: tuple[tuple[int, LogRecord], ...]
-
-
-class LiveReader(Protocol):
-    def run_changes(
-        self, project_id: str, run_id: str, after_seq: int, upto_seq: int
-    ) -> RunChanges:
-        """The run's spans and log records with `after_seq < seq <= upto_seq` (two
-        key-bounded reads)."""
-        ...
-
-    def runs_changes(
-        self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
-    ) -> dict[str, RunChanges]:
-        """`run_changes` of several runs over one range; a key per run asked."""
-        ...
-
-
-class ApiReader(
-    SpanReader,
-    RunRegistryReader,
-    TimelineReader,
-    ActionReader,
-    ActivityReader,
-    LiveReader,
+class Store(
+    SpanWriter,
+    SummaryWriter,
+    MetricWriter,
+    ApiReader,
+    CommandStore,
+    KeyStore,
     Protocol,
 ):
-    """What the HTTP API reads through."""
+    """Every role of a backend, and its end."""
+
+    def close(self) -> None:
+        """Release what the store holds (connections); later calls fail as retryable."""
+        ...
+
+
+# The values the roles speak in live in storage.values; they are re-exported here.
+__all__ = [
+    "LOST_REASON",
+    "AgentStats",
+    "ApiReader",
+    "EncodedBatch",
+    "EventReader",
+    "IngestWriter",
+    "InterceptCandidate",
+    "InterceptQuery",
+    "LogKey",
+    "MetricWriter",
+    "PermanentStorageError",
+    "ProjectTotals",
+    "RegistryReader",
+    "RetryableStorageError",
+    "RunChanges",
+    "RunKey",
+    "RunPosition",
+    "RunQuery",
+    "RunReader",
+    "RunSortField",
+    "RunStatus",
+    "RunSummary",
+    "RunTimeline",
+    "SpanWriter",
+    "StorageError",
+    "Store",
+    "SummaryWriter",
+    "WriteResult",
+    "log_key",
+]

@@ -17,36 +17,36 @@ from runlens.collector.pipeline import WRITERS, IngestPipeline, QueueFull
 from runlens.collector.receiver.decode import DecodeLimits
 from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.semconv.pricing import PriceTable
-from runlens.semconv.records import LogRecord, RawSpan, SpanKind, SpanRecord, SpanStatus
+from runlens.semconv.records import RawSpan, SpanKind, SpanRecord, SpanStatus
 from runlens.serve import HttpServers, listen
 from runlens.storage.clickhouse.store import ClickHouseStore
-from runlens.storage.contract import EncodedBatch, RetryableStorageError, RunKey, WriteResult
+from runlens.storage.contract import (
+    EncodedBatch,
+    IngestWriter,
+    RetryableStorageError,
+    RunKey,
+    Store,
+    WriteResult,
+)
+from runlens.storage.memory import MemoryStore
+from runlens.storage.wrapped import WrappedWriter
 from tests.eventually import eventually
 
 
-class GatedWriter:
+class GatedWriter(WrappedWriter):
     """The real store behind a gate: writes wait until the test opens it (a slow store)."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
-        self.store = store
+    def __init__(self, store: IngestWriter) -> None:
+        super().__init__(store)
         self.gate = threading.Event()
         self.batches: list[int] = []
         self.refreshes: list[int] = []  # runs per summary refresh
         self.written: set[RunKey] = set()
 
-    def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
-        return self.store.encode(spans, logs)
-
-    def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
-        return self.write_encoded([self.encode(spans, logs)])
-
-    def next_seq(self) -> int:
-        return self.store.next_seq()
-
     def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
         self.gate.wait(30)
         self.batches.append(sum(batch.spans for batch in batches))
-        result = self.store.write_encoded(batches, seq)
+        result = self.inner.write_encoded(batches, seq)
         self.written.update(result.runs)
         return result
 
@@ -55,14 +55,11 @@ class GatedWriter:
     ) -> frozenset[RunKey]:
         runs = list(runs)
         self.refreshes.append(len(runs))
-        return self.store.refresh_runs(runs, upto_seq)
+        return self.inner.refresh_runs(runs, upto_seq)
 
     def stale_runs(self, slack_us: int) -> list[RunKey]:
         """Among the runs of this writer: the session's store holds other tests' runs."""
-        return [run for run in self.store.stale_runs(slack_us) if run in self.written]
-
-    def close_lost_runs(self, idle_seconds: float, now_unix_nano: int) -> int:
-        return self.store.close_lost_runs(idle_seconds, now_unix_nano)
+        return [run for run in self.inner.stale_runs(slack_us) if run in self.written]
 
 
 def spans(project_id: str, count: int) -> list[SpanRecord]:
@@ -249,7 +246,7 @@ def test_runs_written_while_data_keeps_coming_are_refreshed_together(
 class FlakyRefresh(GatedWriter):
     """Summary refreshes fail until `failures` runs out."""
 
-    def __init__(self, store: ClickHouseStore, failures: int) -> None:
+    def __init__(self, store: IngestWriter, failures: int) -> None:
         super().__init__(store)
         self.failures = failures
         self.gate.set()
@@ -263,8 +260,11 @@ class FlakyRefresh(GatedWriter):
         return super().refresh_runs(runs, upto_seq)
 
 
-def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) -> None:
-    writer = FlakyRefresh(store, failures=2)
+@pytest.mark.parametrize("backend", ["clickhouse", "memory"])
+def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str, backend: str) -> None:
+    """On any backend: the wrapper changes only the refresh."""
+    target: Store = store if backend == "clickhouse" else MemoryStore()
+    writer = FlakyRefresh(target, failures=2)
     pipeline = IngestPipeline(
         writer,
         max_queued=100,
@@ -277,7 +277,7 @@ def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) ->
     try:
         batch = spans(project_id, 2)
         pipeline.submit(batch, []).result(30)
-        eventually(lambda: _is_not_none(store.run_summary(project_id, batch[0].run_id)))
+        eventually(lambda: _is_not_none(target.run_summary(project_id, batch[0].run_id)))
     finally:
         pipeline.stop()
     assert writer.failures == 0
@@ -286,7 +286,7 @@ def test_a_failed_refresh_is_retried(store: ClickHouseStore, project_id: str) ->
 class SlowRefresh(GatedWriter):
     """Summary refreshes wait for their own gate."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    def __init__(self, store: IngestWriter) -> None:
         super().__init__(store)
         self.gate.set()
         self.refresh_gate = threading.Event()
@@ -322,7 +322,7 @@ def test_writes_do_not_wait_for_a_summary_refresh(store: ClickHouseStore, projec
 class HoldFirst(GatedWriter):
     """The first write waits on the gate; later ones go through."""
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    def __init__(self, store: IngestWriter) -> None:
         super().__init__(store)
         self.writes = 0
         self._lock = threading.Lock()
@@ -333,7 +333,7 @@ class HoldFirst(GatedWriter):
             first = self.writes == 1
         if first:
             self.gate.wait(30)
-        return self.store.write_encoded(batches, seq)
+        return self.inner.write_encoded(batches, seq)
 
 
 def test_a_write_is_published_only_once_every_lower_sequence_is_stored(

@@ -4,8 +4,9 @@
 - Every table of the file is created with its Replicated engine, has the columns, indexes, keys,
   TTL and settings the single-node migrations end with, and is dropped again.
 - With the Replicated engines swapped for their single-node twins, runlens writes and reads
-  through the Distributed tables: the store, live-change and control-command suites pass, and
-  the rows land in the local tables.
+  through the Distributed tables: the storage conformance suite (its `chdb` backend is the
+  node), the ClickHouse store, live-change and control-command suites pass, and the rows land
+  in the local tables.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.storage.cluster_node import CLUSTER_DIR_ENV, data_path
 
 ROOT = Path(__file__).parents[2]
 SUITES = [
+    "tests/storage/conformance",  # its `chdb` backend is the node: see the -k below
     "tests/storage/test_store.py",
     "tests/live/test_changes.py",
     "tests/control/test_service.py",
@@ -127,6 +129,8 @@ def test_runlens_reads_and_writes_through_the_distributed_tables(tmp_path: Path)
             "tests.storage.cluster_node",
             "-p",
             "no:cacheprovider",
+            "-k",
+            "not memory and not server",  # the conformance suite's other backends
             *SUITES,
         ],
         cwd=ROOT,

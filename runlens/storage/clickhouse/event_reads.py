@@ -1,5 +1,5 @@
-"""The `TimelineReader`, `ActionReader` and `LiveReader` roles of `ClickHouseStore` (their SQL
-is in timeline.py)."""
+"""Timelines and actions (`RunReader`) and changes by commit sequence (`EventReader`) of
+`ClickHouseStore` (their SQL is in timeline.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from runlens.storage.contract import RunChanges, RunKey, RunSummary, RunTimeline
 
 
 class EventReads(StoreConnections):
-    # -- TimelineReader, ActionReader -------------------------------------------------------
+    # -- RunReader: timelines, actions -------------------------------------------------------
 
     def run_timelines(
         self,
@@ -38,7 +38,7 @@ class EventReads(StoreConnections):
     ) -> dict[str, RunTimeline]:
         return timeline.run_actions(self._scoped(project_id), run_ids, payloads)
 
-    # -- LiveReader -------------------------------------------------------------------------
+    # -- EventReader --------------------------------------------------------------------------
 
     def run_changes(
         self, project_id: str, run_id: str, after_seq: int, upto_seq: int

@@ -1,5 +1,5 @@
-"""The `SpanReader` and `RunRegistryReader` roles of `ClickHouseStore` (the registry's SQL is
-in registry.py)."""
+"""The `RunReader` (summary, spans, logs), `RegistryReader` and activity-ledger reads of
+`ClickHouseStore` (the registry's SQL is in registry.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from runlens.storage.contract import (
 
 
 class RunReads(StoreConnections):
-    # -- SpanReader -------------------------------------------------------------------------
+    # -- RunReader --------------------------------------------------------------------------
 
     def ping(self) -> None:
         with translated():
@@ -42,7 +42,7 @@ class RunReads(StoreConnections):
         rows = self._scoped(project_id).rows(q.RUN_LOGS, {"run_id": run_id})
         return [log_from_row(row) for row in rows]
 
-    # -- RunRegistryReader ------------------------------------------------------------------
+    # -- RegistryReader -------------------------------------------------------------------
 
     def runs_page(self, query: RunQuery) -> list[RunSummary]:
         return registry.runs_page(self._scoped(query.project_id), query)

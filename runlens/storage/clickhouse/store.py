@@ -1,8 +1,9 @@
-"""`ClickHouseStore`: the `SpanWriter` and `SpanReader` of runlens over ClickHouse or chDB.
+"""`ClickHouseStore`: every role of runlens' storage contract over ClickHouse or chDB.
 
 The store is assembled from one class per role, each in its own module over the shared
-connections (connections.py): writer.py (`SpanWriter`), run_reads.py (`SpanReader`,
-`RunRegistryReader`), event_reads.py (`TimelineReader`, `ActionReader`, `LiveReader`),
+connections (connections.py): writer.py (`SpanWriter`, `SummaryWriter`, `MetricWriter`),
+run_reads.py (`RunReader` less the timelines, `RegistryReader`), event_reads.py (timelines and
+actions of `RunReader`, `EventReader` less the activity ledger),
 command_store.py (`CommandStore`) and key_store.py (`KeyStore`). The SQL lives in queries.py and
 the modules named for what they read (registry.py, timeline.py, commands.py, keys.py).
 """

@@ -1,5 +1,5 @@
-"""The `SpanWriter` role of `ClickHouseStore`: encode, insert with a commit sequence, and
-recompute run summaries."""
+"""The `SpanWriter`, `SummaryWriter` and `MetricWriter` roles of `ClickHouseStore`: encode,
+insert with a commit sequence, and recompute run summaries."""
 
 from __future__ import annotations
 

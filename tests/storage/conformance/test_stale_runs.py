@@ -6,21 +6,20 @@ from __future__ import annotations
 import time
 
 from runlens.semconv.records import SpanStatus
-from runlens.storage.clickhouse.store import ClickHouseStore
-from runlens.storage.contract import LOST_REASON, RunKey, RunStatus
+from runlens.storage.contract import LOST_REASON, RunKey, RunStatus, Store
 
-from .builders import SECOND, llm, root, span
+from ..builders import SECOND, llm, root, span
 
 SLACK_US = 60_000_000
 
 
-def stale(store: ClickHouseStore, project_id: str) -> set[str]:
+def stale(store: Store, project_id: str) -> set[str]:
     """This test's stale runs (the session's store holds other tests' runs too)."""
     return {run.run_id for run in store.stale_runs(SLACK_US) if run.project_id == project_id}
 
 
 def test_a_run_written_and_never_refreshed_is_stale_until_refreshed(
-    store: ClickHouseStore, project_id: str
+    store: Store, project_id: str
 ) -> None:
     store.write([root(project_id, "r1"), llm(project_id, "r1", "c1")], [])
     written = store.write([root(project_id, "r2")], [])
@@ -36,7 +35,7 @@ def test_a_run_written_and_never_refreshed_is_stale_until_refreshed(
 
 
 def test_a_span_stored_after_the_refresh_makes_the_run_stale_again(
-    store: ClickHouseStore, project_id: str
+    store: Store, project_id: str
 ) -> None:
     store.refresh_runs(store.write([root(project_id, "r1")], []).runs)
     assert stale(store, project_id) == set()
@@ -44,9 +43,7 @@ def test_a_span_stored_after_the_refresh_makes_the_run_stale_again(
     assert stale(store, project_id) == {"r1"}
 
 
-def test_a_refresh_covers_only_the_writes_up_to_its_sequence(
-    store: ClickHouseStore, project_id: str
-) -> None:
+def test_a_refresh_covers_only_the_writes_up_to_its_sequence(store: Store, project_id: str) -> None:
     """The pipeline refreshes up to the last write it published; a write still under way
     (a higher sequence) leaves the run stale."""
     first = store.write([root(project_id, "r1")], [])
@@ -55,9 +52,7 @@ def test_a_refresh_covers_only_the_writes_up_to_its_sequence(
     assert stale(store, project_id) == {"r1"}
 
 
-def test_closing_a_lost_run_keeps_what_its_summary_covers(
-    store: ClickHouseStore, project_id: str
-) -> None:
+def test_closing_a_lost_run_keeps_what_its_summary_covers(store: Store, project_id: str) -> None:
     running = root(project_id, "r1", status=SpanStatus.RUNNING, end_time_unix_nano=0)
     store.refresh_runs(store.write([running], []).runs)
     assert store.close_lost_runs(1, time.time_ns() + 3600 * SECOND) >= 1

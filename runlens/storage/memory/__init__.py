@@ -1,0 +1,5 @@
+"""The in-memory backend of runlens' storage contract (store.py)."""
+
+from runlens.storage.memory.store import MemoryStore
+
+__all__ = ["MemoryStore"]
