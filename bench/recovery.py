@@ -80,7 +80,7 @@ def main() -> None:
 
         keys = [RunKey(PROJECT, run_id) for run_id in crash.run_ids]
         starts = dict(zip(keys, crash.start_ns, strict=True))
-        encoded = _Encoded(crash.table, None, starts, ((), ()))
+        encoded = _Encoded(crash.table, None, starts, {}, ((), ()))
         store.write_encoded([EncodedBatch(crash.table.num_rows, 0, encoded)])
         figure, found = timed(lambda: store.stale_runs(margin_us), args.repeat)
         if set(found) != set(keys):
