@@ -164,9 +164,15 @@ class StoreWriter(StoreConnections):
             for key, check in found.items()
             if key in held
         }
-        first_seen = {key: found[key].first_seen_us or now_us for key in computed}
+        first_seen = {
+            key: found[key].first_seen_us or self._first_seen(key, now_us) for key in computed
+        }
         self._insert(q.RUN_SUMMARIES, summaries.summary_rows(computed, first_seen, spans_seq))
         return frozenset(key for key in computed if not found[key].first_seen_us)
+
+    def _first_seen(self, key: RunKey, now_us: int) -> int:
+        """`first_seen_at` of a run summarized for the first time: now."""
+        return now_us
 
     def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
         return metrics.insert_metrics(self._client(), project_id, points)
