@@ -20,7 +20,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from runlens.semconv.counting import RunShape, has_failing_agent, is_llm_call, uncounted_calls
+from runlens.semconv.counting import (
+    RunShape,
+    has_failing_agent,
+    is_agent,
+    is_llm_call,
+    uncounted_calls,
+)
 from runlens.semconv.records import SpanRecord, SpanStatus
 from runlens.storage.contract import RunStatus, RunSummary
 
@@ -169,9 +175,9 @@ def _before(a: Fact, b: Fact | None) -> bool:
 
 class _Scan:
     """One pass over a run's facts: the earliest span (ties: lowest span id) of several kinds,
-    counts, and the counted calls."""
+    counts, and the LLM calls."""
 
-    def __init__(self, facts: Collection[Fact], uncounted: set[str]) -> None:
+    def __init__(self, facts: Collection[Fact]) -> None:
         self.agent_id: Fact | None = None
         self.agent_name: Fact | None = None
         self.service: Fact | None = None
@@ -179,14 +185,16 @@ class _Scan:
         self.root_agent: Fact | None = None
         self.agent: Fact | None = None
         self.first_error: Fact | None = None
-        self.roots_ended = self.roots_failed = self.errors = self.actions = self.action_ok = 0
+        self.roots_ended = self.roots_failed = self.errors = self.tools = self.tools_ok = 0
+        self.failed_agents = 0
         self.activity = self.ended_at = 0
-        self.counted: list[Fact] = []
+        self.started = min(f.start for f in facts)
+        self.calls: list[Fact] = []  # LLM calls, counted or not
         self.models: set[str] = set()
         for f in facts:
-            self._add(f, uncounted)
+            self._add(f)
 
-    def _add(self, f: Fact, uncounted: set[str]) -> None:
+    def _add(self, f: Fact) -> None:
         self.activity = max(self.activity, f.start, f.end, f.ingested)
         if f.agent_id and _before(f, self.agent_id):
             self.agent_id = f
@@ -201,18 +209,16 @@ class _Scan:
             self.agent = f
         if status == _ERROR:
             self.errors += 1
+            self.failed_agents += is_agent(kind, f.cost_source)
             if self.first_error is None or _error_key(f) < _error_key(self.first_error):
                 self.first_error = f
         if is_llm_call(kind, f.cost_source):
             if f.model:
                 self.models.add(f.model)
-            if f.span_id not in uncounted:
-                self.counted.append(f)
-                self.actions += 1
-                self.action_ok += status == _OK
+            self.calls.append(f)
         elif kind == _TOOL:
-            self.actions += 1
-            self.action_ok += status == _OK
+            self.tools += 1
+            self.tools_ok += status == _OK
 
     def _add_root(self, f: Fact) -> None:
         if _before(f, self.root):
@@ -237,14 +243,20 @@ def summarize(
     facts = state.facts.values()
     if not facts:
         raise ValueError("a run summary needs at least one span")
-    shape = _shape(facts)
-    scan = _Scan(facts, uncounted_calls(shape))
-    started, counted, ended_at = min(f.start for f in facts), scan.counted, scan.ended_at
+    scan = _Scan(facts)
+    # The run's shape only when a rule has something to decide: LLM calls to count, or an
+    # ended run with a failed agent that may be the root's.
+    shape = _shape(facts) if scan.calls or (scan.roots_ended and scan.failed_agents) else None
+    uncounted = uncounted_calls(shape) if shape is not None and scan.calls else set()
+    counted = [f for f in scan.calls if f.span_id not in uncounted]
+    actions, action_ok = len(counted) + scan.tools, scan.tools_ok
+    action_ok += sum(f.status == _OK for f in counted)
+    started, ended_at = scan.started, scan.ended_at
     if terminated is not None:
         status_, reason = RunStatus.TERMINATED, terminated.reason
     elif not scan.roots_ended:
         status_, reason = RunStatus.RUNNING, ""
-    elif scan.roots_failed or has_failing_agent(shape):
+    elif scan.roots_failed or (shape is not None and has_failing_agent(shape)):
         status_, reason = RunStatus.FAILED, ""
     else:
         status_, reason = RunStatus.COMPLETED, ""
@@ -267,8 +279,8 @@ def summarize(
         ended_at_unix_nano=ended_at,
         last_activity_unix_nano=scan.activity,
         span_count=len(facts),
-        action_count=scan.actions,
-        action_ok_count=scan.action_ok,
+        action_count=actions,
+        action_ok_count=action_ok,
         error_count=scan.errors,
         turns=len(counted),
         input_tokens=sum(f.input_tokens for f in counted),
@@ -285,6 +297,6 @@ def summarize(
     return Computed(
         summary,
         duration_ms=0 if ended_at < started else (ended_at - started) // 1_000_000,
-        success_rate=1.0 if not scan.actions else scan.action_ok / scan.actions,
+        success_rate=1.0 if not actions else action_ok / actions,
         version=version_of(*state.seen, terminated is not None),
     )
