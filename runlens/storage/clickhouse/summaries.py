@@ -96,7 +96,7 @@ class RunStates:
     """Thread-safe, bounded map RunKey -> RunState; the least recently used runs are dropped
     past `capacity` spans in all (a dropped run is read again when next refreshed)."""
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 50_000) -> None:
         self._capacity = capacity
         self._items: OrderedDict[RunKey, RunState] = OrderedDict()
         self._size = 0
