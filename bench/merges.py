@@ -7,6 +7,9 @@ insert per `--batch` spans, then waits until the merges have settled, and prints
 the parts they made (`spans` and `run_span_facts`), the parts left, the CPU time of the inserts
 and of the whole (inserts + merges) per span. `--setting name=value` (repeatable) applies a
 MergeTree setting to both tables first, to compare table settings on the same load.
+`--rate N` sends the batches through the ingest pipeline instead (`IngestPipeline`, as
+`runlens serve` does), N requests a second, so its group commit decides how many inserts
+they become.
 """
 
 from __future__ import annotations
@@ -15,9 +18,14 @@ import argparse
 import random
 import tempfile
 import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import cast
 
+from runlens.collector.pipeline import IngestPipeline
 from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus, TokenUsage
 from runlens.storage.clickhouse.store import ClickHouseStore
+from runlens.storage.contract import EncodedBatch, WriteResult
 
 _SECOND = 1_000_000_000
 _TABLES = ("runlens.spans", "runlens.run_span_facts")
@@ -79,13 +87,43 @@ def _active(store: ClickHouseStore) -> int:
     return int(rows.result_rows[0][0])
 
 
+class _CountingStore(ClickHouseStore):
+    inserts = 0
+
+    def write_encoded(self, batches: Sequence[EncodedBatch], seq: int | None = None) -> WriteResult:
+        self.inserts += 1
+        return super().write_encoded(batches, seq)
+
+
+def _through_pipeline(
+    store: _CountingStore, records: list[SpanRecord], batch: int, rate: float
+) -> int:
+    pipeline = IngestPipeline(
+        store, max_queued=1_000_000, max_batch=10_000, run_timeout_s=3600, sweep_interval_s=3600
+    )
+    pipeline.start()
+    futures: list[Future[WriteResult]] = []
+    began = time.monotonic()
+    for n, i in enumerate(range(0, len(records), batch)):
+        time.sleep(max(0.0, began + n / rate - time.monotonic()))
+        futures.append(pipeline.submit(records[i : i + batch], []))
+    for future in futures:
+        future.result(timeout=600)
+    pipeline.stop()
+    return store.inserts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spans", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=50, help="spans per insert")
     parser.add_argument("--setting", action="append", default=[], help="name=value")
+    parser.add_argument("--rate", type=float, help="requests/s through the ingest pipeline")
     args = parser.parse_args()
-    store = ClickHouseStore.open(f"chdb://{tempfile.mkdtemp(prefix='runlens-merges-')}/data")
+    store = cast(
+        _CountingStore,
+        _CountingStore.open(f"chdb://{tempfile.mkdtemp(prefix='runlens-merges-')}/data"),
+    )
     try:
         client = store._client()
         for table in _TABLES:
@@ -93,18 +131,21 @@ def main() -> None:
                 client.command(f"ALTER TABLE {table} MODIFY SETTING {setting}")
         records = _spans(args.spans, time.time_ns() - 3600 * _SECOND)
         began = time.process_time()
-        inserts = 0
-        for i in range(0, len(records), args.batch):
-            store.write(records[i : i + args.batch], [])
-            inserts += 1
+        if args.rate:
+            inserts = _through_pipeline(store, records, args.batch, args.rate)
+        else:
+            for i in range(0, len(records), args.batch):
+                store.write(records[i : i + args.batch], [])
+            inserts = store.inserts
         inserted = time.process_time() - began
         _settled(store)
         total = time.process_time() - began
+        how = f"requests of {args.batch} at {args.rate:g}/s" if args.rate else f"of {args.batch}"
         print(
-            f"{args.spans:,} spans in {inserts:,} inserts of {args.batch} "
+            f"{args.spans:,} spans in {inserts:,} inserts ({how}) "
             f"({', '.join(args.setting) or 'default settings'}): {2 * inserts:,} parts made, "
-            f"{_active(store)} left; CPU inserts {inserted / args.spans * 1e6:.0f} µs/span, "
-            f"inserts + merges {total / args.spans * 1e6:.0f} µs/span"
+            f"{_active(store)} left; CPU while storing {inserted / args.spans * 1e6:.0f} µs/span, "
+            f"with merges {total / args.spans * 1e6:.0f} µs/span"
         )
     finally:
         store.close()
