@@ -663,7 +663,6 @@ def load_main(spec_fields: dict[str, Any], data_dir: str, conn: Connection) -> N
 
 
 def _load(spec: DatasetSpec, data_dir: Path, conn: Connection) -> Manifest:
-    from runlens.storage.clickhouse.summaries import RunMemo
     from runlens.storage.clickhouse.writer import _Encoded
     from runlens.storage.contract import EncodedBatch, RunKey
 
@@ -678,21 +677,13 @@ def _load(spec: DatasetSpec, data_dir: Path, conn: Connection) -> Manifest:
             keys = [RunKey(PROJECT, run_id) for run_id in batch.run_ids]
             starts = dict(zip(keys, batch.start_ns, strict=True))
             started = time.perf_counter()
-            encoded = _Encoded(batch.table, None, starts)
+            encoded = _Encoded(batch.table, None, starts, {})
             store.write_encoded([EncodedBatch(batch.table.num_rows, 0, encoded)])
             figures.insert_s += time.perf_counter() - started
             # As if each run had been ingested live: first seen when its first span arrived
-            # (the recompute otherwise stamps every run "first seen now").
-            store._runs.put_many(
-                {
-                    key: RunMemo(first_seen_us=seen, started_ns=start)
-                    for key, seen, start in zip(
-                        keys, batch.first_seen_us, batch.start_ns, strict=True
-                    )
-                }
-            )
+            # (the refresh otherwise stamps every run "first seen now").
+            store.first_seen_us.update(zip(keys, batch.first_seen_us, strict=True))
             started = time.perf_counter()
-            store.recompute_at_us = batch.stored_us
             store.refresh_runs(keys)
             figures.recompute_s += time.perf_counter() - started
             figures.spans += batch.table.num_rows
@@ -725,18 +716,18 @@ def _load(spec: DatasetSpec, data_dir: Path, conn: Connection) -> Manifest:
 
 
 def _backdated_store() -> Any:
-    """`ClickHouseStore` whose summary recompute takes "now" from the generated timeline:
-    `last_activity_at` is at least the time of the recompute, and a run ingested live is last
-    recomputed right after its last span arrived, not when this benchmark loads it."""
+    """`ClickHouseStore` whose runs are first seen when the generated timeline says, not when
+    this benchmark loads them."""
     from runlens.storage.clickhouse.store import ClickHouseStore
+    from runlens.storage.contract import RunKey
 
     class BackdatedStore(ClickHouseStore):
-        recompute_at_us = 0
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.first_seen_us: dict[RunKey, int] = {}
 
-        def _recompute(self, *args: Any) -> Any:  # (client, keys, starts, now_us, spans_seq)
-            client, keys, starts, now_us, spans_seq = args
-            now_us = self.recompute_at_us or now_us
-            return super()._recompute(client, keys, starts, now_us, spans_seq)
+        def _first_seen(self, key: RunKey, now_us: int) -> int:
+            return self.first_seen_us.pop(key, now_us)
 
     return BackdatedStore
 

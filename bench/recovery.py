@@ -64,7 +64,7 @@ def main() -> None:
                 break
             keys = [RunKey(PROJECT, run_id) for run_id in batch.run_ids]
             starts = dict(zip(keys, batch.start_ns, strict=True))
-            encoded = _Encoded(batch.table, None, starts)
+            encoded = _Encoded(batch.table, None, starts, {})
             store.write_encoded([EncodedBatch(batch.table.num_rows, 0, encoded)])
             store.refresh_runs(keys)
         assert crash is not None
@@ -80,7 +80,7 @@ def main() -> None:
 
         keys = [RunKey(PROJECT, run_id) for run_id in crash.run_ids]
         starts = dict(zip(keys, crash.start_ns, strict=True))
-        encoded = _Encoded(crash.table, None, starts)
+        encoded = _Encoded(crash.table, None, starts, {})
         store.write_encoded([EncodedBatch(crash.table.num_rows, 0, encoded)])
         figure, found = timed(lambda: store.stale_runs(margin_us), args.repeat)
         if set(found) != set(keys):

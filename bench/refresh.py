@@ -1,9 +1,10 @@
-"""Summary refresh benchmark: how long `refresh_runs` takes to recompute the summaries of runs
-of a given size (the whole runs are read again, with the shapes the counting rules need).
+"""Summary refresh benchmark: how long `refresh_runs` takes to refresh the summaries of runs of
+a given size, in wall time and in CPU time of this process (chDB runs inside it).
 
 `python -m bench.refresh --runs 20 --spans 3000 --repeat 7` writes the runs to a fresh
 `chdb://` directory (an agent root, then per turn a chain holding an LLM call and a tool), then
-refreshes all of them `--repeat` times and prints the median and minimum.
+refreshes all of them `--repeat` times and prints the median and minimum. With `--grow N`, N
+more turns (3N spans) are written to every run before each refresh, as while runs are live.
 """
 
 from __future__ import annotations
@@ -57,11 +58,29 @@ def build(runs: int, spans: int, start: int) -> list[SpanRecord]:
     return records
 
 
+def _more(runs: int, spans: int, turns: int, round_: int) -> list[SpanRecord]:
+    """`turns` more turns for every run, after the ones `build` wrote."""
+    start = time.time_ns() - 3600 * _SECOND
+    records: list[SpanRecord] = []
+    for r in range(runs):
+        run = f"run-{r:06d}"
+        for t in range(turns):
+            turn = spans // 3 + round_ * turns + t
+            at = start + turn * 1000
+            records.append(_span(run, f"turn{turn}", "root", SpanKind.OTHER, at))
+            records.append(_span(run, f"llm{turn}", f"turn{turn}", SpanKind.LLM_CALL, at + 1))
+            records.append(
+                _span(run, f"tool{turn}", f"turn{turn}", SpanKind.TOOL_EXECUTION, at + 2)
+            )
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--spans", type=int, default=3000, help="spans per run (about)")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--grow", type=int, default=0, help="turns added to each run per refresh")
     args = parser.parse_args()
     store = ClickHouseStore.open(f"chdb://{tempfile.mkdtemp(prefix='runlens-refresh-')}/data")
     try:
@@ -69,15 +88,21 @@ def main() -> None:
         for i in range(0, len(records), 20_000):
             store.write(records[i : i + 20_000], [])
         keys = [RunKey(_PROJECT, f"run-{r:06d}") for r in range(args.runs)]
-        took = []
-        for _ in range(args.repeat):
-            began = time.perf_counter()
+        store.refresh_runs(keys)
+        took, cpu = [], []
+        for n in range(args.repeat):
+            if args.grow:
+                store.write(_more(args.runs, args.spans, args.grow, n), [])
+            began, began_cpu = time.perf_counter(), time.process_time()
             store.refresh_runs(keys)
             took.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
+        grown = f", {3 * args.grow} spans more per run before each" if args.grow else ""
         print(
             f"refresh of {args.runs} runs x {len(records) // args.runs} spans "
-            f"({len(records):,} spans): median {statistics.median(took) * 1000:.0f} ms, "
-            f"min {min(took) * 1000:.0f} ms over {args.repeat}"
+            f"({len(records):,} spans{grown}): median {statistics.median(took) * 1000:.0f} ms, "
+            f"min {min(took) * 1000:.0f} ms, CPU median {statistics.median(cpu) * 1000:.0f} ms "
+            f"over {args.repeat}"
         )
     finally:
         store.close()

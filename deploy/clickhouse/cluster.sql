@@ -260,6 +260,56 @@ FROM runlens.run_summaries_local;
 CREATE TABLE IF NOT EXISTS runlens.run_summaries_by_id ON CLUSTER '{cluster}' AS runlens.run_summaries_by_id_local
 ENGINE = Distributed('{cluster}', 'runlens', 'run_summaries_by_id_local', cityHash64(project_id, run_id));
 
+-- What run summaries are computed from (011_run_span_facts.sql), on the same shard as the run.
+-- The materialized view watches the local spans table, where each shard's span inserts land.
+CREATE TABLE IF NOT EXISTS runlens.run_span_facts_local ON CLUSTER '{cluster}'
+(
+    project_id          LowCardinality(String),
+    run_id              String,
+    span_id             String                 CODEC(ZSTD(1)),
+    parent_span_id      String                 CODEC(ZSTD(1)),
+    kind                LowCardinality(String),
+    name                LowCardinality(String),
+    status              LowCardinality(String),
+    start_time          DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    end_time            DateTime64(9, 'UTC')   CODEC(Delta, ZSTD(1)),
+    ingested_at         DateTime64(6, 'UTC')   CODEC(Delta, ZSTD(1)),
+    agent_id            LowCardinality(String),
+    agent_name          LowCardinality(String),
+    service_name        LowCardinality(String),
+    model               LowCardinality(String),
+    cost_source         LowCardinality(String),
+    cost_usd            Float64                CODEC(ZSTD(1)),
+    input_tokens        UInt64                 CODEC(T64, ZSTD(1)),
+    cached_tokens       UInt64                 CODEC(T64, ZSTD(1)),
+    cache_write_tokens  UInt64                 CODEC(T64, ZSTD(1)),
+    output_tokens       UInt64                 CODEC(T64, ZSTD(1)),
+    reasoning_tokens    UInt64                 CODEC(T64, ZSTD(1)),
+    response_id         String                 CODEC(ZSTD(1)),
+    error_type          LowCardinality(String),
+    error_message       String                 CODEC(ZSTD(3)),
+    ingest_seq          UInt64                 CODEC(T64, ZSTD(1)),
+    version             UInt64                 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_span_facts', '{replica}', version)
+ORDER BY (project_id, run_id, span_id)
+TTL toDateTime(start_time) + INTERVAL 90 DAY
+SETTINGS min_bytes_for_wide_part = 1099511627776,
+         min_rows_for_wide_part = 4294967295;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS runlens.run_span_facts_mv ON CLUSTER '{cluster}'
+TO runlens.run_span_facts_local
+AS SELECT project_id, run_id, span_id, parent_span_id, kind, name, status, start_time,
+    end_time, ingested_at, agent_id, agent_name, service_name,
+    if(response_model != '', response_model, request_model) AS model, cost_source,
+    ifNull(cost_usd, 0) AS cost_usd, input_tokens, cached_tokens, cache_write_tokens,
+    output_tokens, reasoning_tokens, response_id, error_type,
+    if(status = 'error', error_message, '') AS error_message, ingest_seq, version
+FROM runlens.spans_local;
+
+CREATE TABLE IF NOT EXISTS runlens.run_span_facts ON CLUSTER '{cluster}' AS runlens.run_span_facts_local
+ENGINE = Distributed('{cluster}', 'runlens', 'run_span_facts_local', cityHash64(project_id, run_id));
+
 -- OTLP metric points (010_metric_points.sql). Every delivery of a point goes to the same shard
 -- (sharded by the point's series), so FINAL collapses retried exports there.
 CREATE TABLE IF NOT EXISTS runlens.metric_points_local ON CLUSTER '{cluster}'
@@ -310,4 +360,4 @@ ENGINE = Distributed('{cluster}', 'runlens', 'metric_points_local',
 
 -- Finally record the versions so runlens' migrator does not try to create single-node tables
 -- (or alter the Distributed ones):
-INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq'), (10, 'metric_points');
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq'), (10, 'metric_points'), (11, 'run_span_facts');

@@ -9,13 +9,13 @@ strictly in sequence order, whichever finishes first.
 The queue is bounded by span count; when it is full `submit` raises `QueueFull` at once and the
 receivers answer UNAVAILABLE / 503 so the client retries later.
 
-Run summaries are recomputed after the acknowledgement, in a thread of their own: it collects
+Run summaries are refreshed after the acknowledgement, in a thread of their own: it collects
 the runs the writes touched and refreshes them together, at most every 0.5 s or twice the last
-refresh's duration (a failed refresh is retried after `refresh_interval_s`). A refresh reads
-every span of its runs, so it costs more as live runs grow (measured: 100-250 ms for 20 runs of
-1,000 spans on 2 cores); on its own thread it never holds up a write, and with it the start
-markers of live runs. The same thread closes lost runs periodically, so summaries have a single
-writer.
+refresh's duration (a failed refresh is retried after `refresh_interval_s`). A refresh computes
+each summary from what the store's writer kept of the batches it wrote, after one narrow check
+that nothing else was written to the run (storage/summarize.py); on its own thread it never
+holds up a write, and with it the start markers of live runs. The same thread closes lost runs
+periodically. Other collectors may write and refresh the same runs.
 
 The set of runs awaiting a refresh lives in memory, so a crash loses it; the spans do not. Each
 summary records the commit sequence it covers, and the summary thread asks the store for runs

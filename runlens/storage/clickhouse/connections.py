@@ -25,7 +25,7 @@ from runlens.storage.clickhouse.embedded import engine_stderr
 from runlens.storage.clickhouse.errors import open_failure, translated
 from runlens.storage.clickhouse.queries import PROJECT_FILTER as _PROJECT_FILTER
 from runlens.storage.clickhouse.queries import Select
-from runlens.storage.clickhouse.summaries import RunMemory
+from runlens.storage.clickhouse.summaries import RunStates
 from runlens.storage.contract import PermanentStorageError, RetryableStorageError, RunKey
 
 ClientFactory = Callable[[], Client]
@@ -95,7 +95,7 @@ class StoreConnections:
         self._local = threading.local()
         self._clients: list[Client] = []
         self._lock = threading.Lock()
-        self._runs = RunMemory()
+        self._states = RunStates()
         self._unrefreshed: dict[RunKey, int] = {}  # written, summary not yet refreshed: start
         self._raw: list[Any] = []  # chDB connections of the embedded insert path
         self._chdb_path: str | None = None

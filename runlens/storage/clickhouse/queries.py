@@ -32,6 +32,8 @@ LOGS = "runlens.logs"
 RUN_SUMMARIES = "runlens.run_summaries"
 # The same rows keyed by run (migration 008): reads of runs by id.
 RUN_SUMMARIES_BY_ID = "runlens.run_summaries_by_id"
+# One narrow row per span, what run summaries are computed from (migration 011).
+RUN_SPAN_FACTS = "runlens.run_span_facts"
 CONTROL_COMMANDS = "runlens.control_commands"
 
 SESSION_SETTINGS: dict[str, str | int] = {
@@ -82,19 +84,12 @@ FROM {RUN_SUMMARIES_BY_ID} FINAL
 WHERE project_id = {{project_id:String}} AND run_id = {{run_id:String}}
 LIMIT 1"""
 
-# What the recompute carries forward: first_seen_at (a sorting-key column that must never
-# change) and started_at (the lower time bound of the next recompute).
-PREVIOUS_SUMMARIES = f"""SELECT project_id, run_id,
-    toUnixTimestamp64Micro(first_seen_at) AS first_seen_us,
-    toUnixTimestamp64Nano(started_at) AS started_ns
-FROM {RUN_SUMMARIES} FINAL
-WHERE {_KEYS_FILTER}"""
-
-_SUMMARY_TARGET = f"""{RUN_SUMMARIES} (project_id, run_id, first_seen_at, agent_id, agent_name,
-    name, status, status_reason, started_at, ended_at, last_activity_at, duration_ms,
-    span_count, action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
+SUMMARY_TARGET_COLUMNS = """project_id, run_id, first_seen_at, agent_id, agent_name, name, status,
+    status_reason, started_at, ended_at, last_activity_at, duration_ms, span_count,
+    action_count, action_ok_count, error_count, turns, success_rate, input_tokens,
     cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd,
-    unpriced_count, models, error_type, error_message, version, spans_seq)"""
+    unpriced_count, models, error_type, error_message, version, spans_seq"""
+_SUMMARY_TARGET = f"{RUN_SUMMARIES} ({SUMMARY_TARGET_COLUMNS})"
 
 # What the counting rules read of a run (`semconv.counting.RunShape`), one row per run. Only
 # the spans the rules can meet: LLM calls, agents, summarizations, `other` spans and roots (the
@@ -107,124 +102,23 @@ SHAPE_COLUMNS = """project_id, run_id, groupArray(span_id) AS span_ids,
     groupArray(input_tokens + output_tokens > 0) AS used"""
 SHAPE_SPANS = """(kind IN ('llm_call', 'summarization', 'agent', 'other') OR parent_span_id = '')"""
 
-# The shapes of the runs a recompute rewrites (`shapes.counting_params`).
-RUN_SHAPES = f"""SELECT {SHAPE_COLUMNS}
-FROM {SPANS} FINAL
-WHERE {_KEYS_FILTER}
-  AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')
-  AND {SHAPE_SPANS}
-GROUP BY project_id, run_id"""
-
 # An LLM call (`semconv.counting.is_llm_call`); counted unless listed in `uncounted`.
 IS_LLM_CALL = """(kind = 'llm_call' OR (kind = 'summarization' AND cost_source != 'none'))"""
 
-# Recompute the summaries of the given runs from their deduplicated spans, every span stored
-# with ingest_seq <= spans_seq among them (migration 009).
-# Agent: the first agent id / name a span gives, else the name of a root agent span (without
-# an `invoke_agent ` prefix), else the service name. Root span = empty parent. A run is
-# running until a root span has ended, then failed if an ended root errored or its agent
-# failed (`failing`, semconv.counting.has_failing_agent), else completed; an applied terminate
-# command makes it terminated whatever its spans say (reason in status_reason, ended when the
-# command applied unless a root ended). Tokens, cost, unpriced calls and turns are summed over
-# the counted calls (LLM calls not in `uncounted`: wrappers of another LLM call and repeats of
-# a response id); actions are counted calls and tool executions. Aliases in the aggregate
-# never reuse a column name (ClickHouse would resolve the alias inside aggregates).
-RECOMPUTE_SUMMARIES = f"""INSERT INTO {_SUMMARY_TARGET}
-SELECT
-    a.project_id,
-    a.run_id,
-    fromUnixTimestamp64Micro(k.first_seen_us, 'UTC'),
-    multiIf(a.a_agent_id != '', a.a_agent_id, a.a_agent_name != '', a.a_agent_name,
-            a.a_root_agent != '', a.a_root_agent, a.a_service),
-    multiIf(a.a_agent_name != '', a.a_agent_name, a.a_agent_id != '', a.a_agent_id,
-            a.a_root_agent != '', a.a_root_agent, a.a_service),
-    a.a_name,
-    multiIf(t.t_terminated = 1, 'terminated', a.a_roots_ended = 0, 'running',
-            a.a_roots_failed > 0
-                OR (a.project_id, a.run_id) IN {{failing:Array(Tuple(String, String))}},
-            'failed', 'completed'),
-    if(t.t_terminated = 1, t.t_reason, ''),
-    fromUnixTimestamp64Nano(a.a_start_ns, 'UTC'),
-    fromUnixTimestamp64Nano(multiIf(a.a_roots_ended > 0, a.a_end_ns,
-                                    t.t_terminated = 1, t.t_at_ns, 0), 'UTC'),
-    fromUnixTimestamp64Nano(greatest(a.a_activity_ns, {{now_ns:Int64}}), 'UTC'),
-    if(multiIf(a.a_roots_ended > 0, a.a_end_ns, t.t_terminated = 1, t.t_at_ns, 0)
-           < a.a_start_ns, 0,
-       intDiv(multiIf(a.a_roots_ended > 0, a.a_end_ns, t.t_terminated = 1, t.t_at_ns, 0)
-              - a.a_start_ns, 1000000)),
-    a.a_spans,
-    a.a_actions,
-    a.a_actions_ok,
-    a.a_errors,
-    a.a_turns,
-    if(a.a_actions = 0, 1.0, a.a_actions_ok / a.a_actions),
-    a.a_input,
-    a.a_cached,
-    a.a_cache_write,
-    a.a_output,
-    a.a_reasoning,
-    a.a_cost,
-    a.a_unpriced,
-    a.a_models,
-    a.a_error_type,
-    a.a_error_message,
-    {{version:UInt64}},
-    {{spans_seq:UInt64}}
+# What the store holds of the runs a refresh rewrites (`summaries.checks`): spans and ended
+# spans in `run_span_facts` (what the writer's state of the run must hold to be complete), the
+# applied terminate, and first_seen_at from the previous summary (0: none). One snapshot: a
+# refresh that sees a terminate saw at least the spans of any refresh that did not
+# (`runlens.storage.summarize`). Aliases never reuse a column name.
+RUN_CHECKS = f"""SELECT f.project_id, f.run_id, f.c_spans, f.c_ended, t.t_terminated,
+    t.t_reason, t.t_at_ns, p.p_first_seen_us
 FROM
 (
-    SELECT
-        project_id,
-        run_id,
-        argMinIf(agent_id, start_time, agent_id != '') AS a_agent_id,
-        argMinIf(agent_name, start_time, agent_name != '') AS a_agent_name,
-        argMinIf(service_name, start_time, service_name != '') AS a_service,
-        argMinIf(replaceRegexpOne(name, '^invoke_agent ', ''), start_time,
-                 is_root AND kind = 'agent') AS a_root_agent,
-        if(countIf(is_root) > 0, argMinIf(name, start_time, is_root),
-           argMinIf(name, start_time, kind = 'agent')) AS a_name,
-        countIf(is_root AND status != 'running') AS a_roots_ended,
-        countIf(is_root AND status = 'error') AS a_roots_failed,
-        min(toUnixTimestamp64Nano(start_time)) AS a_start_ns,
-        maxIf(toUnixTimestamp64Nano(end_time), is_root AND status != 'running') AS a_end_ns,
-        greatest(max(toUnixTimestamp64Nano(end_time)), max(toUnixTimestamp64Nano(start_time)),
-                 max(toUnixTimestamp64Nano(ingested_at))) AS a_activity_ns,
-        count() AS a_spans,
-        countIf(is_counted OR kind = 'tool_execution') AS a_actions,
-        countIf((is_counted OR kind = 'tool_execution') AND status = 'ok') AS a_actions_ok,
-        countIf(status = 'error') AS a_errors,
-        countIf(is_counted) AS a_turns,
-        sumIf(input_tokens, is_counted) AS a_input,
-        sumIf(cached_tokens, is_counted) AS a_cached,
-        sumIf(cache_write_tokens, is_counted) AS a_cache_write,
-        sumIf(output_tokens, is_counted) AS a_output,
-        sumIf(reasoning_tokens, is_counted) AS a_reasoning,
-        sumIf(ifNull(cost_usd, 0), is_counted) AS a_cost,
-        countIf(is_counted AND cost_source = 'unpriced') AS a_unpriced,
-        arraySort(groupUniqArrayIf(model, is_llm AND model != '')) AS a_models,
-        argMinIf(error_type, (NOT is_root, start_time), status = 'error') AS a_error_type,
-        argMinIf(error_message, (NOT is_root, start_time), status = 'error') AS a_error_message
-    FROM
-    (
-        SELECT
-            project_id, run_id, span_id, kind, name, status, start_time, end_time, ingested_at,
-            agent_id, agent_name, service_name, model, cost_source, cost_usd, input_tokens,
-            cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens, error_type,
-            error_message,
-            parent_span_id = '' AS is_root,
-            {IS_LLM_CALL} AS is_llm,
-            is_llm AND (project_id, run_id, span_id)
-                NOT IN {{uncounted:Array(Tuple(String, String, String))}} AS is_counted
-        FROM {SPANS} FINAL
-        WHERE {_KEYS_FILTER}
-          AND start_time >= fromUnixTimestamp64Nano({{lower_ns:Int64}}, 'UTC')
-    )
+    SELECT project_id, run_id, count() AS c_spans, countIf(status != 'running') AS c_ended
+    FROM {RUN_SPAN_FACTS} FINAL
+    WHERE {_KEYS_FILTER}
     GROUP BY project_id, run_id
-) AS a
-INNER JOIN
-(
-    SELECT t.1 AS project_id, t.2 AS run_id, t.3 AS first_seen_us
-    FROM (SELECT arrayJoin({{first_seen:Array(Tuple(String, String, Int64))}}) AS t)
-) AS k ON a.project_id = k.project_id AND a.run_id = k.run_id
+) AS f
 LEFT JOIN
 (
     SELECT project_id, run_id, 1 AS t_terminated,
@@ -233,7 +127,27 @@ LEFT JOIN
     FROM {CONTROL_COMMANDS} FINAL
     WHERE {_KEYS_FILTER} AND kind = 'terminate' AND state = 'applied'
     GROUP BY project_id, run_id
-) AS t ON a.project_id = t.project_id AND a.run_id = t.run_id"""
+) AS t ON f.project_id = t.project_id AND f.run_id = t.run_id
+LEFT JOIN
+(
+    SELECT project_id, run_id, max(toUnixTimestamp64Micro(first_seen_at)) AS p_first_seen_us
+    FROM {RUN_SUMMARIES_BY_ID} FINAL
+    WHERE {_KEYS_FILTER}
+    GROUP BY project_id, run_id
+) AS p ON f.project_id = p.project_id AND f.run_id = p.run_id
+SETTINGS join_use_nulls = 0"""
+
+# The facts of the runs whose state is not complete, one row per span (`summaries.states_by_run`).
+RUN_FACTS = f"""SELECT project_id, run_id, span_id, parent_span_id, toString(kind) AS f_kind,
+    toString(name) AS f_name, toString(status) AS f_status,
+    toUnixTimestamp64Nano(start_time) AS f_start, toUnixTimestamp64Nano(end_time) AS f_end,
+    toUnixTimestamp64Micro(ingested_at) * 1000 AS f_ingested, toString(agent_id) AS f_agent_id,
+    toString(agent_name) AS f_agent_name, toString(service_name) AS f_service,
+    toString(model) AS f_model, toString(cost_source) AS f_cost_source, cost_usd,
+    input_tokens, cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+    response_id, toString(error_type) AS f_error_type, error_message, version
+FROM {RUN_SPAN_FACTS} FINAL
+WHERE {_KEYS_FILTER}"""
 
 # Runs still running whose last activity is older than the cutoff.
 LOST_RUNS = f"""SELECT project_id, run_id
@@ -242,8 +156,8 @@ WHERE status = 'running'
   AND last_activity_at < fromUnixTimestamp64Nano({{cutoff_ns:Int64}}, 'UTC')"""
 
 # Close them as failed/lost. version + 1: the closed row beats the row it was made from, and
-# any later recompute (version = current time in µs) beats the closed row, so a run that
-# receives spans again is reopened by its next recompute.
+# a later refresh that saw more of the run (`summarize.version_of`) beats the closed row, so a
+# run that receives spans again is reopened by its next refresh.
 CLOSE_LOST_RUNS = f"""INSERT INTO {_SUMMARY_TARGET}
 SELECT project_id, run_id, first_seen_at, agent_id, agent_name, name,
     'failed', {{reason:String}}, started_at, last_activity_at, last_activity_at,

@@ -22,8 +22,8 @@ from runlens.storage.clickhouse.writer import StoreWriter
 class ClickHouseStore(StoreWriter, RunReads, EventReads, CommandRecords, KeyRecords):
     """Spans, logs and run summaries in the `runlens` database (docs/schema.md).
 
-    Writes assume one writer per run at a time (the ingest pipeline's single writer thread);
-    reads may come from any thread.
+    Any number of writers, in this process or others, may write the same run; reads may come
+    from any thread.
     """
 
     @classmethod

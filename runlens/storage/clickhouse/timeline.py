@@ -23,19 +23,18 @@ from runlens.storage.clickhouse.queries import (
 )
 from runlens.storage.clickhouse.rows import log_from_row, spans_from_table
 from runlens.storage.clickhouse.shapes import shapes_by_run
-from runlens.storage.clickhouse.summaries import LOWER_BOUND_SLACK_NS
 from runlens.storage.contract import RunChanges, RunStatus, RunSummary, RunTimeline
 
 _KEYS = "project_id = {project_id:String} AND run_id IN {run_ids:Array(String)}"
 
 # Time bounds of a timeline read, from the runs' summaries: a run's records lie between its
-# `started_at` and its `last_activity_at` as of its last refresh. The margin (a day, the
-# recompute's own slack) covers clock skew and records stored after that refresh with times
-# just outside it; a running run is bounded from below only (its next spans are still to
-# come, and its root span, which starts first, arrives last), and a run without a summary, or
-# with records written but not refreshed yet, is not bounded at all. With day partitions the
-# bounds let a read skip all but ~3 days instead of visiting every part.
-TIME_MARGIN_NS = LOWER_BOUND_SLACK_NS
+# `started_at` and its `last_activity_at` as of its last refresh. The margin (a day) covers
+# clock skew and records stored after that refresh with times just outside it; a running run
+# is bounded from below only (its next spans are still to come, and its root span, which
+# starts first, arrives last), and a run without a summary, or with records written but not
+# refreshed yet, is not bounded at all. With day partitions the bounds let a read skip all but
+# ~3 days instead of visiting every part.
+TIME_MARGIN_NS = 86_400 * 1_000_000_000
 _NO_BOUNDS = (0, 2**63 - 1)
 
 

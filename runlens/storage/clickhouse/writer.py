@@ -1,5 +1,5 @@
-"""The `SpanWriter`, `SummaryWriter` and `MetricWriter` roles of `ClickHouseStore`: encode,
-insert with a commit sequence, and recompute run summaries."""
+"""The `SpanWriter` role of `ClickHouseStore`: encode, insert with a commit sequence, and
+refresh run summaries from the batches written (summaries.py)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,13 @@ from clickhouse_connect.driver.client import Client
 
 from runlens.semconv.metrics import MetricPoint
 from runlens.semconv.records import LogRecord, SpanRecord
-from runlens.storage.clickhouse import metrics, recovery
+from runlens.storage.clickhouse import metrics, recovery, summaries
 from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.connections import StoreConnections
 from runlens.storage.clickhouse.errors import translated
 from runlens.storage.clickhouse.rows import logs_to_rows, to_rows
-from runlens.storage.clickhouse.shapes import counting_params
-from runlens.storage.clickhouse.summaries import RunMemo, plan
 from runlens.storage.contract import LOST_REASON, EncodedBatch, RunKey, WriteResult
-
-_NO_START = 1 << 62
-"""A run refreshed without a pending write: its remembered start bounds the scan."""
+from runlens.storage.summarize import Fact, fact_of, summarize
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +29,7 @@ class _Encoded:
     spans: pa.Table | None
     logs: pa.Table | None
     starts: dict[RunKey, int]  # earliest start of each run the batch touches
+    facts: dict[RunKey, list[Fact]]  # what run summaries read of the spans, by run
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
@@ -40,7 +37,9 @@ def _concat(tables: list[pa.Table]) -> pa.Table:
 
 
 class StoreWriter(StoreConnections):
-    """Writes assume one writer per run at a time (the ingest pipeline's single writer thread)."""
+    """Any number of writers, in this process or others, may write and refresh the same run:
+    a summary is a function of the run's stored spans, versioned by how much of the run it saw
+    (`runlens.storage.summarize`)."""
 
     def next_seq(self) -> int:
         """A commit sequence: the current time in µs, strictly increasing in this process (and
@@ -53,11 +52,13 @@ class StoreWriter(StoreConnections):
         """Arrow tables of the records and the earliest start of each run they touch."""
         now_us = time.time_ns() // 1000
         starts: dict[RunKey, int] = {}
+        facts: dict[RunKey, list[Fact]] = {}
         for span in spans:
             key = RunKey(span.project_id, span.run_id)
             start = starts.get(key)
             if start is None or span.start_time_unix_nano < start:
                 starts[key] = span.start_time_unix_nano
+            facts.setdefault(key, []).append(fact_of(span, now_us))
         for log in logs:
             key = RunKey(log.project_id, log.run_id)
             start = starts.get(key)
@@ -66,7 +67,7 @@ class StoreWriter(StoreConnections):
         with translated():
             span_rows = to_rows(spans, now_us) if spans else None
             log_rows = logs_to_rows(logs, now_us) if logs else None
-        encoded = _Encoded(span_rows, log_rows, starts)
+        encoded = _Encoded(span_rows, log_rows, starts, facts)
         return EncodedBatch(len(spans), len(logs), encoded)
 
     def write(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> WriteResult:
@@ -93,6 +94,8 @@ class StoreWriter(StoreConnections):
                 self._insert(q.SPANS, _with_seq(_concat(span_tables), seq))
             if log_tables:
                 self._insert(q.LOGS, _with_seq(_concat(log_tables), seq))
+        for part in parts:
+            self._states.fold(part.facts)
         with self._lock:
             for key, start in starts.items():
                 known = self._unrefreshed.get(key)
@@ -129,7 +132,7 @@ class StoreWriter(StoreConnections):
             seq = self._last_seq if upto_seq is None else upto_seq
         try:
             with translated():
-                return self._recompute(self._client(), keys, popped, time.time_ns() // 1000, seq)
+                return self._recompute(self._client(), keys, time.time_ns() // 1000, seq)
         except BaseException:
             with self._lock:
                 for key, start in popped.items():
@@ -139,34 +142,35 @@ class StoreWriter(StoreConnections):
             raise
 
     def _recompute(
-        self,
-        client: Client,
-        keys: list[RunKey],
-        starts: dict[RunKey, int],
-        now_us: int,
-        spans_seq: int,
+        self, client: Client, keys: list[RunKey], now_us: int, spans_seq: int
     ) -> frozenset[RunKey]:
-        known, missing = self._runs.get_many(keys)
-        if missing:
-            rows = client.query(q.PREVIOUS_SUMMARIES, parameters=_key_params(missing))
-            for project_id, run_id, first_seen_us, started_ns in rows.result_rows:
-                known[RunKey(project_id, run_id)] = RunMemo(int(first_seen_us), int(started_ns))
-        created = frozenset(key for key in missing if key not in known)
-        # A run refreshed without a write of this process: its known start, else scan it all.
-        touched = {key: starts.get(key, _NO_START if key in known else 0) for key in keys}
-        memos, lower_ns = plan(touched, known, now_us)
-        params = _key_params(memos)
-        params.update(
-            first_seen=[(k.project_id, k.run_id, m.first_seen_us) for k, m in memos.items()],
-            lower_ns=lower_ns,
-            now_ns=now_us * 1000,
-            version=self._next_version(),
-            spans_seq=spans_seq,
-        )
-        params.update(counting_params(client, {**_key_params(memos), "lower_ns": lower_ns}))
-        client.command(q.RECOMPUTE_SUMMARIES, parameters=params)
-        self._runs.put_many(memos)
-        return created
+        held = self._states.snapshot(keys)  # before the check: all of it is stored by then
+        params = _key_params(keys)
+        found = summaries.checks(client.query(q.RUN_CHECKS, parameters=params).result_rows)
+        if not found:
+            return frozenset()
+        unsure = [
+            key for key, check in found.items() if key not in held or held[key].seen != check.seen
+        ]
+        if unsure:
+            table = client.query_arrow(q.RUN_FACTS, parameters=_key_params(unsure))
+            read = summaries.states_by_run(table)
+            held.update(read)
+            self._states.replace(read)
+        computed = {
+            key: summarize(key.project_id, key.run_id, held[key], check.terminated)
+            for key, check in found.items()
+            if key in held
+        }
+        first_seen = {
+            key: found[key].first_seen_us or self._first_seen(key, now_us) for key in computed
+        }
+        self._insert(q.RUN_SUMMARIES, summaries.summary_rows(computed, first_seen, spans_seq))
+        return frozenset(key for key in computed if not found[key].first_seen_us)
+
+    def _first_seen(self, key: RunKey, now_us: int) -> int:
+        """`first_seen_at` of a run summarized for the first time: now."""
+        return now_us
 
     def write_metrics(self, project_id: str, points: Sequence[MetricPoint]) -> int:
         return metrics.insert_metrics(self._client(), project_id, points)
