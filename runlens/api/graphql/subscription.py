@@ -52,7 +52,7 @@ def _bus(info: Info) -> LiveBus:
     if bus is None:
         raise ApiError(
             ErrorCode.UNAVAILABLE,
-            "live updates need ingest in this process (`runlens serve`, role all)",
+            "live updates are not served by this API (it has no live bus)",
         )
     return bus
 
@@ -216,8 +216,7 @@ async def _run_changes(
             yield updates
         summary = await stream.summary()
         if summary is not None and summary.status is not RunStatus.RUNNING:
-            updates = await stream.read_to(bus.last_seq)  # stored while replaying
-            yield [*updates, _totals(summary, stream.cursor)]
+            yield await _last_updates(stream, bus, summary)
             return
         while True:
             batch = await subscription.next_batch()
@@ -229,10 +228,21 @@ async def _run_changes(
                 yield updates
             if any(event.type in _RUN_EVENTS for event in batch):
                 summary = await stream.summary(told)
+                if summary is not None and summary.status is not RunStatus.RUNNING:
+                    yield await _last_updates(stream, bus, summary)
+                    return
                 if summary is not None:
                     yield [_totals(summary, stream.cursor)]
-                    if summary.status is not RunStatus.RUNNING:
-                        return
+
+
+async def _last_updates(
+    stream: _RunStream, bus: LiveBus, summary: RunSummary
+) -> list[RunEventUpdate]:
+    """The end of the stream of an ended run: what it stored up to what `summary` counts (a
+    bus fed by a store follower publishes it up to a lag later), then its TOTALS."""
+    await bus.settled()
+    updates = await stream.read_to(bus.last_seq)
+    return [*updates, _totals(summary, stream.cursor)]
 
 
 def _data_seq(batch: list[LiveEvent]) -> int:

@@ -3,8 +3,9 @@
 The store is assembled from one class per role, each in its own module over the shared
 connections (connections.py): writer.py (`SpanWriter`), run_reads.py (`SpanReader`,
 `RunRegistryReader`), event_reads.py (`TimelineReader`, `ActionReader`, `LiveReader`),
-command_store.py (`CommandStore`) and key_store.py (`KeyStore`). The SQL lives in queries.py and
-the modules named for what they read (registry.py, timeline.py, commands.py, keys.py).
+follow_reads.py (`WriteLog`), command_store.py (`CommandStore`) and key_store.py
+(`KeyStore`). The SQL lives in queries.py and the modules named for what they read
+(registry.py, timeline.py, commands.py, keys.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 from runlens.storage.clickhouse.command_store import CommandRecords
 from runlens.storage.clickhouse.connections import ClientFactory, chdb_path, client_factory
 from runlens.storage.clickhouse.event_reads import EventReads
+from runlens.storage.clickhouse.follow_reads import FollowReads
 from runlens.storage.clickhouse.key_store import KeyRecords
 from runlens.storage.clickhouse.migrate import migrate
 from runlens.storage.clickhouse.run_reads import RunReads
 from runlens.storage.clickhouse.writer import StoreWriter
 
 
-class ClickHouseStore(StoreWriter, RunReads, EventReads, CommandRecords, KeyRecords):
+class ClickHouseStore(StoreWriter, RunReads, EventReads, FollowReads, CommandRecords, KeyRecords):
     """Spans, logs and run summaries in the `runlens` database (docs/schema.md).
 
     Writes assume one writer per run at a time (the ingest pipeline's single writer thread);
