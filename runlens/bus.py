@@ -10,7 +10,7 @@ gets an `Overflow` telling it to resume from storage after the last sequence it 
 
 Two things feed a bus: the ingest pipeline of the same process (at once, in commit order), or,
 in a process that ingests nothing, a store follower (runlens/follower.py) that publishes what
-other processes stored once it is certain to be visible, `lag_us` behind the clock.
+the ingesting processes stored, up to the sequence below which they have all stored everything.
 """
 
 from __future__ import annotations
@@ -122,22 +122,19 @@ class LiveBus:
     """In-process publish/subscribe; `publish` is thread-safe, subscribers live in event loops.
 
     Sequences start at the current time in µs, like the store's commit sequences, so a
-    subscriber of a fresh process never skips data stored by an earlier one. A bus fed by a
-    store follower has a `lag_us`: it starts that far behind the clock, and stays behind it by
-    about as much (what another process committed in the last `lag_us` may not be visible yet).
+    subscriber of a fresh process never skips data stored by an earlier one. A `followed` bus
+    (fed by a store follower) starts at 0 until its follower places it.
     """
 
-    def __init__(self, max_queued: int = DEFAULT_QUEUE_SIZE, lag_us: int = 0) -> None:
+    def __init__(self, max_queued: int = DEFAULT_QUEUE_SIZE, followed: bool = False) -> None:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
-        if lag_us < 0:
-            raise ValueError("lag_us must be >= 0")
         self.max_queued = max_queued
-        self.lag_us = lag_us
+        self.followed = followed
         self.lock = threading.Lock()
         # By topic: (project, run) for one run's subscribers, (project, None) for a project's.
         self._topics: dict[tuple[str, str | None], list[Subscription]] = {}
-        self._last_seq = time.time_ns() // 1000 - lag_us
+        self._last_seq = 0 if followed else time.time_ns() // 1000
         self.peak_queued = 0  # the longest any subscriber's queue has been
         self.overflows = 0  # subscribers dropped for falling behind
         self.dropped_events = 0  # events not queued to them because they had fallen behind
@@ -156,15 +153,10 @@ class LiveBus:
         with self.lock:
             self._last_seq = max(self._last_seq, seq)
 
-    async def settled(self, poll_s: float = 0.02) -> None:
-        """Return once every write visible when called is published: at once on a bus fed by
-        ingest in this process, after about `lag_us` on one fed by a store follower. A reader
-        that saw a stored state (a run summary that says the run ended) waits for it before
-        reading up to `last_seq`, so that it reads everything that state covers."""
-        if not self.lag_us:
-            return
-        target = time.time_ns() // 1000
-        while self._last_seq < target:
+    async def published(self, seq: int, poll_s: float = 0.02) -> None:
+        """Return once every write up to `seq` (one seen stored) is published: at once on a bus
+        fed by ingest in this process, once its follower got there on a followed one."""
+        while self.followed and self._last_seq < seq:
             await asyncio.sleep(poll_s)
 
     def subscribe(

@@ -27,12 +27,13 @@ from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest
 from runlens.collector.pipeline import IngestPipeline
+from runlens.collector.progress import ProgressReporter
 from runlens.collector.receiver.decode import DecodeLimits
 from runlens.collector.receiver.grpc_server import build_grpc_server
 from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.control.budgets import BudgetGuard
 from runlens.control.service import ControlService
-from runlens.follower import DEFAULT_LAG_S, StoreFollower
+from runlens.follower import StoreFollower
 from runlens.metrics import MeteredWriter, Metrics
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.redaction import Redactor
@@ -88,18 +89,15 @@ class Server:
         writer: Callable[[ClickHouseStore], SpanWriter] | None = None,
     ) -> None:
         """`writer` wraps the store where the pipeline writes (tests slow it down with it).
-        A `bus` of an API-role server needs a lag (`LiveBus(lag_us=...)`): a store follower
-        feeds it."""
+        The `bus` of an API-role server is fed by a store follower: `LiveBus(followed=True)`."""
         self._settings = settings
-        if bus is None:
-            lag_s = DEFAULT_LAG_S if settings.role == "api" else 0
-            bus = LiveBus(lag_us=int(lag_s * 1_000_000))
-        self.bus = bus
+        self.bus = bus or LiveBus(followed=settings.role == "api")
         self.metrics = Metrics()
         self._writer = writer
         self._store: ClickHouseStore | None = None
         self._pipeline: IngestPipeline | None = None
         self._follower: StoreFollower | None = None
+        self._progress: ProgressReporter | None = None
         self._grpc: grpc.Server | None = None
         self._http: HttpServers | None = None
         self._sql: ReadOnlySql | None = None
@@ -111,7 +109,7 @@ class Server:
         follower publishes what the collectors store on its live bus)."""
         s = self._settings
         self._store = store = ClickHouseStore.open(
-            s.clickhouse_url, retention_days=s.retention_days
+            s.clickhouse_url, retention_days=s.retention_days, recent_writes=s.role != "api"
         )
         control = ControlService(
             store, store, expiry_s=s.command_expiry_s, on_change=self._command_changed
@@ -195,7 +193,13 @@ class Server:
             bus=self.bus,
             after_refresh=budgets.check if s.agent_budgets_usd else None,
         )
+        if s.role == "collector" or not s.clickhouse_url.startswith("chdb://"):
+            # API processes may follow this store: tell them how far this one has stored
+            self._progress = ProgressReporter(store, pipeline)
+            self._progress.register()
         pipeline.start()
+        if self._progress is not None:
+            self._progress.start()
         self.metrics.watch(queued=lambda: pipeline.queued, bus=self.bus, writer=writer)
         ingest = Ingest(
             pipeline,
@@ -247,6 +251,8 @@ class Server:
             self._http.stop()
         if self._pipeline is not None:
             self._pipeline.stop()
+        if self._progress is not None:
+            self._progress.stop()
         if self._follower is not None:
             self._follower.stop()
         if self._sql is not None:

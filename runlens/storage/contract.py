@@ -369,6 +369,10 @@ class LiveReader(Protocol):
         come back as a change (the caller, which holds the run, keeps the ended version)."""
         ...
 
+    def newest_seq(self, project_id: str, run_id: str) -> int:
+        """The commit sequence of the run's newest write (0 when it stored nothing)."""
+        ...
+
     def follow_changes(self, project_id: str, run_id: str) -> None:
         """The run's changes will be read often from now on (until `unfollow_changes`)."""
         ...

@@ -1,11 +1,12 @@
 """Reading what every writer stored, by commit sequence: how a process that ingests nothing
 learns of the writes of the processes that do (runlens/follower.py turns it into live events).
 
-Spans and log records carry the commit sequence of their write (`ingest_seq`), run summaries
-the time of their recompute (`version`, in µs like the sequences; the sequence they cover,
-`spans_seq`, is never above it). Both are taken from the writer's clock just before the write
-begins, so whatever is visible with a sequence up to S stays what is visible once every write
-that began before S has ended.
+Spans and log records carry the commit sequence of their write (`ingest_seq`); run summaries
+the time of their recompute (`version`, in µs like the sequences) and the sequence they cover
+(`spans_seq`). Sequences of different processes interleave and a write with a lower sequence
+can become visible after one with a higher sequence, so each ingesting process reports how far
+it has stored (`ProgressLog`) and a reader reads only up to the lowest of those reports
+(`WriteLog.writers_through`): below it nothing more can appear.
 """
 
 from __future__ import annotations
@@ -48,8 +49,27 @@ class StoredBetween:
 
 
 class WriteLog(Protocol):
-    def stored_between(self, after_seq: int, upto_seq: int) -> StoredBetween:
+    def stored_between(self, after_seq: int, upto_seq: int, summaries_after: int) -> StoredBetween:
         """Spans and log records with `after_seq < ingest_seq <= upto_seq`, and run summaries
-        with `after_seq < version <= upto_seq`, of every project (three reads, pruned by
-        sequence, no FINAL)."""
+        with `version > summaries_after`, of every project (three reads, pruned by sequence,
+        no FINAL)."""
+        ...
+
+    def writers_through(self, expiry_s: float) -> int | None:
+        """A commit sequence up to which every write of every ingesting process has ended:
+        the lowest progress reported by the processes that reported within `expiry_s`, the
+        highest ever reported when none did, None when no process ever reported."""
+        ...
+
+
+class ProgressLog(Protocol):
+    def register_writer(self, writer_id: str) -> None:
+        """Announce an ingesting process before its first write: report its progress, then
+        move this store's commit sequences above every progress reported so far (a follower
+        that has not seen the announcement yet never passes a sequence it will hand out)."""
+        ...
+
+    def report_progress(self, writer_id: str, seq: int, retired: bool = False) -> None:
+        """Every write of this process with a sequence up to `seq` has ended; `retired`: it
+        will write no more (readers stop waiting for it)."""
         ...

@@ -216,7 +216,7 @@ async def _run_changes(
             yield updates
         summary = await stream.summary()
         if summary is not None and summary.status is not RunStatus.RUNNING:
-            yield await _last_updates(stream, bus, summary)
+            yield await _last_updates(info, stream, bus, summary)
             return
         while True:
             batch = await subscription.next_batch()
@@ -229,18 +229,21 @@ async def _run_changes(
             if any(event.type in _RUN_EVENTS for event in batch):
                 summary = await stream.summary(told)
                 if summary is not None and summary.status is not RunStatus.RUNNING:
-                    yield await _last_updates(stream, bus, summary)
+                    yield await _last_updates(info, stream, bus, summary)
                     return
                 if summary is not None:
                     yield [_totals(summary, stream.cursor)]
 
 
 async def _last_updates(
-    stream: _RunStream, bus: LiveBus, summary: RunSummary
+    info: Info, stream: _RunStream, bus: LiveBus, summary: RunSummary
 ) -> list[RunEventUpdate]:
-    """The end of the stream of an ended run: what it stored up to what `summary` counts (a
-    bus fed by a store follower publishes it up to a lag later), then its TOTALS."""
-    await bus.settled()
+    """The end of the stream of an ended run: everything it stored (what `summary` counts
+    may be published later on a followed bus: wait for it), then its TOTALS."""
+    if bus.followed:
+        ctx = info.context
+        newest = await off_loop(ctx.reader.newest_seq, ctx.project_id, stream.feed.run_id)
+        await bus.published(newest)
     updates = await stream.read_to(bus.last_seq)
     return [*updates, _totals(summary, stream.cursor)]
 

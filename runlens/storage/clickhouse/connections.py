@@ -91,7 +91,10 @@ class StoreConnections:
     """Connections per thread, and the state the store's roles share (the writer fills
     `_unrefreshed` and `_recent`, the event reads consult them)."""
 
-    def __init__(self, connect: ClientFactory | str) -> None:
+    def __init__(self, connect: ClientFactory | str, recent_writes: bool = True) -> None:
+        """`recent_writes`: answer `runs_changes` of followed runs from this store's own writes
+        (recent.py); only right where this store makes every write it is asked about, never in
+        a process that follows the writes of others."""
         self._connect = client_factory(connect) if isinstance(connect, str) else connect
         self._local = threading.local()
         self._clients: list[Client] = []
@@ -103,7 +106,7 @@ class StoreConnections:
         self._last_version = 0
         self._last_seq = 0
         self._closed = False
-        self._recent = RecentWrites()
+        self._recent = RecentWrites() if recent_writes else None
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""

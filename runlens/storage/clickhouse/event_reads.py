@@ -49,6 +49,8 @@ class EventReads(StoreConnections):
         self, project_id: str, run_ids: Sequence[str], after_seq: int, upto_seq: int
     ) -> dict[str, RunChanges]:
         """From memory for followed runs (`follow_changes`) when it holds the range."""
+        if self._recent is None:
+            return timeline.runs_changes(self._scoped(project_id), run_ids, after_seq, upto_seq)
         found, missing = self._recent.changes(project_id, run_ids, after_seq, upto_seq)
         if missing:
             select = self._scoped(project_id)
@@ -58,7 +60,9 @@ class EventReads(StoreConnections):
     def follow_changes(self, project_id: str, run_id: str) -> None:
         """Keep the run's next writes in memory for `runs_changes`, until `unfollow_changes`
         (calls are counted, one `unfollow_changes` per `follow_changes`)."""
-        self._recent.follow(RunKey(project_id, run_id))
+        if self._recent is not None:
+            self._recent.follow(RunKey(project_id, run_id))
 
     def unfollow_changes(self, project_id: str, run_id: str) -> None:
-        self._recent.unfollow(RunKey(project_id, run_id))
+        if self._recent is not None:
+            self._recent.unfollow(RunKey(project_id, run_id))

@@ -28,9 +28,12 @@ class ClickHouseStore(StoreWriter, RunReads, EventReads, FollowReads, CommandRec
     """
 
     @classmethod
-    def open(cls, dsn: str, retention_days: int = 90) -> ClickHouseStore:
-        """Connect, bring the schema up to date and return the store."""
-        store = cls(dsn)
+    def open(
+        cls, dsn: str, retention_days: int = 90, recent_writes: bool = True
+    ) -> ClickHouseStore:
+        """Connect, bring the schema up to date and return the store (`recent_writes`: see
+        `StoreConnections`)."""
+        store = cls(dsn, recent_writes)
         try:
             migrate(store._client(), retention_days=retention_days)
         except BaseException:
