@@ -15,7 +15,7 @@ from runlens.storage.follow import ProgressLog
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL_S = 0.1
+DEFAULT_INTERVAL_S = 0.2
 
 
 class ProgressReporter:
