@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from runlens.bus import LiveBus, LiveEvent, LiveEventType
@@ -99,7 +100,7 @@ class StoreFollower:
         """Place the bus where the collectors have stored everything (or at the current time
         when none ever reported), then follow."""
         through = self._store.writers_through(self._expiry_s)
-        self.published = through if through is not None else self.bus.last_seq
+        self.published = through if through is not None else time.time_ns() // 1000
         self.bus.advance(self.published)
         self._thread.start()
 
@@ -123,7 +124,7 @@ class StoreFollower:
         through = self._store.writers_through(self._expiry_s)
         after = self.published
         upto = max(after, through or 0)
-        horizon = upto - self._window_us
+        horizon = max(0, upto - self._window_us)
         found = self._store.stored_between(after, upto, summaries_after=horizon)
         due = self._due(found.summaries, upto, horizon)
         events = to_events(found, due, self._created(due, horizon))
