@@ -49,6 +49,9 @@ def test_each_role_serves_only_its_part(collector: Endpoints, api: Endpoints) ->
     for endpoints in (collector, api):
         assert httpx.get(f"{endpoints.api_url}/healthz").json()["status"] == "ok"
         assert httpx.get(f"{endpoints.api_url}/metrics").status_code == 200
+    behind = "runlens_live_published_behind_seconds"
+    assert behind in httpx.get(f"{api.api_url}/metrics").text
+    assert behind not in httpx.get(f"{collector.api_url}/metrics").text
 
 
 def test_the_api_reads_what_the_collector_stored(collector: Endpoints, api: Endpoints) -> None:

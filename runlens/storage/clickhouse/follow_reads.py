@@ -1,7 +1,8 @@
-"""The `WriteLog` and `ProgressLog` roles of `ClickHouseStore` (runlens/storage/follow.py): what
-every project stored in a range of commit sequences, and how far each ingesting process has
-stored. Raw rows, no FINAL: each stored version once per write. Each insert writes one
-sequence, so the minmax skip indexes on the sequences keep these reads to the newest parts."""
+"""The `WriteLog` role of `ClickHouseStore` (runlens/storage/follow.py): what every project
+stored in a range of commit sequences, and how far each ingesting process has stored (reported
+through `ProgressLog`, in writer.py, with the SQL here). Raw rows, no FINAL: each stored
+version once per write. Each insert writes one sequence, so the minmax skip indexes on the
+sequences keep these reads to the newest parts."""
 
 from __future__ import annotations
 

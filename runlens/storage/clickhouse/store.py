@@ -1,10 +1,10 @@
 """`ClickHouseStore`: the `SpanWriter` and `SpanReader` of runlens over ClickHouse or chDB.
 
 The store is assembled from one class per role, each in its own module over the shared
-connections (connections.py): writer.py (`SpanWriter`), run_reads.py (`SpanReader`,
-`RunRegistryReader`), event_reads.py (`TimelineReader`, `ActionReader`, `LiveReader`),
-follow_reads.py (`WriteLog`), command_store.py (`CommandStore`) and key_store.py
-(`KeyStore`). The SQL lives in queries.py and the modules named for what they read
+connections (connections.py): writer.py (`SpanWriter`, `ProgressLog`), run_reads.py
+(`SpanReader`, `RunRegistryReader`), event_reads.py (`TimelineReader`, `ActionReader`,
+`LiveReader`), follow_reads.py (`WriteLog`), command_store.py (`CommandStore`) and
+key_store.py (`KeyStore`). The SQL lives in queries.py and the modules named for what they read
 (registry.py, timeline.py, commands.py, keys.py).
 """
 
