@@ -8,6 +8,11 @@ no read to follow a run; one that missed events (it subscribed later, or overflo
 from storage by sequence. Each subscriber's queue is bounded: when a publish would exceed the
 bound, the subscriber stops receiving and, once it has taken what is queued, gets an `Overflow`
 telling it to resume from storage after the last sequence it received.
+
+Two things feed a bus: the ingest pipeline of the same process (at once, in commit order, with
+the records), or, in a process that ingests nothing, a store follower (runlens/follower.py) that
+publishes what the ingesting processes stored, up to the sequence below which they have all
+stored everything (its events name the records; subscribers read them by sequence).
 """
 
 from __future__ import annotations
@@ -143,18 +148,20 @@ class Subscription:
 class LiveBus:
     """In-process publish/subscribe; `publish` is thread-safe, subscribers live in event loops.
 
-    Sequences start above the current time in µs, like the store's commit sequences, so a
-    subscriber of a fresh process never skips data stored by an earlier one.
+    Sequences start at the current time in µs, like the store's commit sequences, so a
+    subscriber of a fresh process never skips data stored by an earlier one. A `followed` bus
+    (fed by a store follower) starts at 0 until its follower places it.
     """
 
-    def __init__(self, max_queued: int = DEFAULT_QUEUE_SIZE) -> None:
+    def __init__(self, max_queued: int = DEFAULT_QUEUE_SIZE, followed: bool = False) -> None:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
         self.max_queued = max_queued
+        self.followed = followed
         self.lock = threading.Lock()
         # By topic: (project, run) for one run's subscribers, (project, None) for a project's.
         self._topics: dict[tuple[str, str | None], list[Subscription]] = {}
-        self._last_seq = time.time_ns() // 1000
+        self._last_seq = 0 if followed else time.time_ns() // 1000
         self.peak_queued = 0  # the longest any subscriber's queue has been
         self.overflows = 0  # subscribers dropped for falling behind
         self.dropped_events = 0  # events not queued to them because they had fallen behind
@@ -167,6 +174,17 @@ class LiveBus:
     def last_seq(self) -> int:
         """Every write with a sequence up to this one is stored and published."""
         return self._last_seq
+
+    def advance(self, seq: int) -> None:
+        """Every write up to `seq` is now published (a follower's round that found nothing)."""
+        with self.lock:
+            self._last_seq = max(self._last_seq, seq)
+
+    async def published(self, seq: int, poll_s: float = 0.02) -> None:
+        """Return once every write up to `seq` (one seen stored) is published: at once on a bus
+        fed by ingest in this process, once its follower got there on a followed one."""
+        while self.followed and self._last_seq < seq:
+            await asyncio.sleep(poll_s)
 
     def subscribe(
         self,

@@ -239,3 +239,10 @@ class _Gauges(Collector):
                 "Live events not delivered to a subscriber that had fallen behind.",
                 value=self._bus.dropped_events,
             )
+            if self._bus.followed:
+                yield GaugeMetricFamily(
+                    "runlens_live_published_behind_seconds",
+                    "How far behind the clock this API process has published the writes of "
+                    "the ingesting processes (the slowest one's write, plus a report interval).",
+                    value=time.time() - self._bus.last_seq / 1e6,
+                )

@@ -1,7 +1,8 @@
 """The composition root of `runlens serve`: one store, the ingest pipeline, both OTLP receivers
 and the HTTP API, all in this process (chDB allows one process per data directory). With a
 ClickHouse server, `--role collector` runs only the receivers and ingest, `--role api` only the
-HTTP API; processes of both roles share nothing but ClickHouse."""
+HTTP API, its live bus fed by a store follower; processes of both roles share nothing but
+ClickHouse."""
 
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ from runlens.auth.authenticator import Authenticator
 from runlens.bus import LiveBus
 from runlens.collector.ingest import Ingest
 from runlens.collector.pipeline import IngestPipeline
+from runlens.collector.progress import ProgressReporter
 from runlens.collector.receiver.decode import DecodeLimits
 from runlens.collector.receiver.grpc_server import build_grpc_server
 from runlens.collector.receiver.http_app import build_otlp_http_app
 from runlens.control.budgets import BudgetGuard
 from runlens.control.service import ControlService
+from runlens.follower import StoreFollower
 from runlens.metrics import MeteredWriter, Metrics
 from runlens.semconv.pricing import PriceTable
 from runlens.semconv.redaction import Redactor
@@ -85,13 +88,16 @@ class Server:
         bus: LiveBus | None = None,
         writer: Callable[[ClickHouseStore], IngestWriter] | None = None,
     ) -> None:
-        """`writer` wraps the store where the pipeline writes (tests slow it down with it)."""
+        """`writer` wraps the store where the pipeline writes (tests slow it down with it).
+        The `bus` of an API-role server is fed by a store follower: `LiveBus(followed=True)`."""
         self._settings = settings
-        self.bus = bus or LiveBus()
+        self.bus = bus or LiveBus(followed=settings.role == "api")
         self.metrics = Metrics()
         self._writer = writer
         self._store: ClickHouseStore | None = None
         self._pipeline: IngestPipeline | None = None
+        self._follower: StoreFollower | None = None
+        self._progress: ProgressReporter | None = None
         self._grpc: grpc.Server | None = None
         self._http: HttpServers | None = None
         self._sql: ReadOnlySql | None = None
@@ -99,8 +105,8 @@ class Server:
 
     def start(self) -> Endpoints:
         """Start what the settings' role runs: `all` (the default), `collector` (receivers,
-        ingest; `/healthz` and `/metrics` on the API port) or `api` (the HTTP API without live
-        subscriptions: no ingest in this process publishes them)."""
+        ingest; `/healthz` and `/metrics` on the API port) or `api` (the HTTP API; a store
+        follower publishes what the collectors store on its live bus)."""
         s = self._settings
         self._store = store = ClickHouseStore.open(
             s.clickhouse_url, retention_days=s.retention_days
@@ -118,6 +124,10 @@ class Server:
             grpc_port, otlp_app = self._start_ingest(store, control, auth, prices)
             apps.append((otlp_app, listen(s.host, s.otlp_http_port)))
             otlp_port = apps[0][1].getsockname()[1]
+        if s.role == "api":
+            self._follower = StoreFollower(store, self.bus)
+            self._follower.start()
+            self.metrics.watch(bus=self.bus)
         token = local_admin.new_token()
         if s.role == "collector":
             api_app = build_health_app(store, self.metrics)
@@ -135,7 +145,7 @@ class Server:
                     export_burst=s.export_burst,
                     prices=prices,
                 ),
-                bus=self.bus if s.role == "all" else None,
+                bus=self.bus,
                 control=control,
                 auth=auth,
                 metrics=self.metrics,
@@ -183,7 +193,13 @@ class Server:
             bus=self.bus,
             after_refresh=budgets.check if s.agent_budgets_usd else None,
         )
+        if s.role == "collector" or not s.clickhouse_url.startswith("chdb://"):
+            # API processes may follow this store: tell them how far this one has stored
+            self._progress = ProgressReporter(store, pipeline)
+            self._progress.register()
         pipeline.start()
+        if self._progress is not None:
+            self._progress.start()
         self.metrics.watch(queued=lambda: pipeline.queued, bus=self.bus, writer=writer)
         ingest = Ingest(
             pipeline,
@@ -235,6 +251,10 @@ class Server:
             self._http.stop()
         if self._pipeline is not None:
             self._pipeline.stop()
+        if self._progress is not None:
+            self._progress.stop()
+        if self._follower is not None:
+            self._follower.stop()
         if self._sql is not None:
             self._sql.close()
         if self._store is not None:

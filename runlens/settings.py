@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     role: Literal["all", "collector", "api"] = Field(
         "all",
         description="What this process runs: `all`, `collector` (OTLP receivers and ingest) or "
-        "`api` (GraphQL, export, control; live subscriptions need `all`).",
+        "`api` (GraphQL, export, control and live subscriptions, following the store).",
     )
     host: str = Field("127.0.0.1", description="Address every listener binds to.")
     grpc_port: int = Field(

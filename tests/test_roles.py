@@ -1,7 +1,6 @@
 """`runlens serve --role`: a collector process and an API process that share only the store.
 An agent exports its spans to the collector and takes its commands from the API; the API
-reads what the collector stored, controls the run, and says plainly that it has no live
-updates."""
+reads what the collector stored, controls the run, and streams it live."""
 
 from __future__ import annotations
 
@@ -50,6 +49,9 @@ def test_each_role_serves_only_its_part(collector: Endpoints, api: Endpoints) ->
     for endpoints in (collector, api):
         assert httpx.get(f"{endpoints.api_url}/healthz").json()["status"] == "ok"
         assert httpx.get(f"{endpoints.api_url}/metrics").status_code == 200
+    behind = "runlens_live_published_behind_seconds"
+    assert behind in httpx.get(f"{api.api_url}/metrics").text
+    assert behind not in httpx.get(f"{collector.api_url}/metrics").text
 
 
 def test_the_api_reads_what_the_collector_stored(collector: Endpoints, api: Endpoints) -> None:
@@ -118,18 +120,26 @@ def _equal(actual: object, expected: object) -> None:
     assert actual == expected
 
 
-def test_live_updates_on_an_api_process_are_refused_clearly(api: Endpoints) -> None:
-    asyncio.run(_refused(api))
+def test_an_api_process_streams_what_a_collector_stores(
+    collector: Endpoints, api: Endpoints
+) -> None:
+    """Live updates on a process that ingests nothing: its store follower publishes what the
+    collector stored (tests/test_topology.py follows two collectors from two API processes)."""
+    asyncio.run(_streamed(collector, api))
 
 
-async def _refused(api: Endpoints) -> None:
+async def _streamed(collector: Endpoints, api: Endpoints) -> None:
     client = await TransportWs.open(api.api_url)
     try:
-        await client.subscribe("1", 'subscription { runUpdates(filter: {agentId: "x"}) { type } }')
-        message = await client.receive()
+        await client.subscribe("1", "subscription { runUpdates { type run { id } } }")
+        tracer_provider = provider(SimpleSpanProcessor(OTLPSpanExporter(collector.otlp_grpc_url)))
+        run_id = await asyncio.to_thread(weather_run, tracer_provider)
+        tracer_provider.shutdown()
+        seen: list[str] = []
+        while "COMPLETED" not in seen:
+            data = await client.next("1")
+            assert data is not None
+            if data["runUpdates"]["run"]["id"] == run_id:
+                seen.append(data["runUpdates"]["type"])
     finally:
         await client.close()
-    assert message["type"] in ("error", "next"), message
-    [error] = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    assert error["extensions"]["code"] == "UNAVAILABLE"
-    assert "live updates need ingest in this process" in error["message"]

@@ -131,7 +131,8 @@ CREATE TABLE IF NOT EXISTS runlens.run_summaries_local ON CLUSTER '{cluster}'
     version             UInt64,
     spans_seq           UInt64 DEFAULT version,   -- 009_summary_spans_seq.sql
     INDEX idx_run_id  run_id     TYPE bloom_filter(0.001) GRANULARITY 1,
-    INDEX idx_started started_at TYPE minmax GRANULARITY 1
+    INDEX idx_started started_at TYPE minmax GRANULARITY 1,
+    INDEX idx_version version    TYPE minmax GRANULARITY 1   -- 011_writer_progress.sql
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries', '{replica}', version)
 ORDER BY (project_id, toStartOfDay(first_seen_at), run_id)
@@ -158,7 +159,8 @@ CREATE TABLE IF NOT EXISTS runlens.logs_local ON CLUSTER '{cluster}'
     binary              Bool,
     ingested_at         DateTime64(6, 'UTC')   CODEC(Delta, ZSTD(1)),
     ingest_seq          UInt64                 CODEC(T64, ZSTD(1)),   -- 005_ingest_seq.sql
-    INDEX idx_run_id run_id TYPE bloom_filter(0.001) GRANULARITY 1
+    INDEX idx_run_id run_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_ingest_seq ingest_seq TYPE minmax GRANULARITY 1   -- 011_writer_progress.sql
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/logs', '{replica}', ingested_at)
 PARTITION BY toYYYYMMDD(time)
@@ -205,6 +207,19 @@ CREATE TABLE IF NOT EXISTS runlens.api_keys ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/runlens/api_keys', '{replica}', updated_at)
 ORDER BY key_id;
+
+-- How far each ingesting process has stored (011_writer_progress.sql): few rows, read by
+-- every API process: one replicated table, not sharded.
+CREATE TABLE IF NOT EXISTS runlens.writer_progress ON CLUSTER '{cluster}'
+(
+    writer_id           String,
+    seq                 UInt64,
+    retired             Bool,                  -- its last report: the process stopped
+    reported_at         DateTime64(6, 'UTC')   DEFAULT now64(6)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/runlens/writer_progress', '{replica}', seq)
+ORDER BY writer_id
+TTL toDateTime(reported_at) + INTERVAL 1 DAY;
 
 -- The run summaries keyed by run (008_run_summaries_by_id.sql), on the same shard as the run.
 -- The materialized view watches the local summaries table, where each shard's recompute
@@ -360,4 +375,4 @@ ENGINE = Distributed('{cluster}', 'runlens', 'metric_points_local',
 
 -- Finally record the versions so runlens' migrator does not try to create single-node tables
 -- (or alter the Distributed ones):
-INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq'), (10, 'metric_points'), (11, 'run_span_facts');
+INSERT INTO runlens.schema_migrations (version, name) VALUES (1, 'spans'), (2, 'run_summaries'), (3, 'logs'), (4, 'control_commands'), (5, 'ingest_seq'), (6, 'vertical_merges'), (7, 'api_keys'), (8, 'run_summaries_by_id'), (9, 'summary_spans_seq'), (10, 'metric_points'), (11, 'run_span_facts'), (12, 'writer_progress');

@@ -176,6 +176,14 @@ class IngestPipeline:
             self._cond.notify()
         return future
 
+    def stored_through(self) -> int:
+        """A commit sequence up to which every write of this pipeline has ended (stored or
+        failed): below the lowest one under way, else a new one (the next write's is higher)."""
+        with self._cond:
+            if self._in_flight:
+                return min(self._in_flight) - 1
+            return self._writer.next_seq()
+
     def request_refresh(self, runs: Iterable[RunKey]) -> None:
         """Have these runs' summaries recomputed soon (thread-safe)."""
         with self._summaries:

@@ -188,6 +188,10 @@ class EventReader(Protocol):
         """`run_changes` of several runs over one range; a key per run asked."""
         ...
 
+    def newest_seq(self, project_id: str, run_id: str) -> int:
+        """The commit sequence of the run's newest write (0 when it stored nothing)."""
+        ...
+
     def actions_page(self, query: ActionQuery) -> list[ActionEntry]:
         """Up to `query.limit` actions, newest first, strictly after `query.after`."""
         ...

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,7 +32,7 @@ from runlens.api.graphql.types.actions import event_of
 from runlens.api.graphql.types.common import Long
 from runlens.api.graphql.types.events import Event
 from runlens.api.graphql.types.live import OutputChunk
-from runlens.bus import LiveBus, LiveEvent
+from runlens.bus import LiveBus, LiveEvent, LiveEventType
 from runlens.runs.events import event_id
 from runlens.runs.live import LiveRun
 from runlens.runs.output import chunk_text
@@ -48,6 +48,13 @@ class FeedReader(Protocol):
     ) -> RunChanges: ...
 
     def run_summaries(self, project_id: str, run_ids: Sequence[str]) -> list[RunSummary]: ...
+
+
+def carry_records(events: Sequence[LiveEvent]) -> Iterator[bool]:
+    """For each span or log event, whether it carries its record."""
+    return (
+        e.record is not None for e in events if e.type in (LiveEventType.SPAN, LiveEventType.LOG)
+    )
 
 
 def written(events: Sequence[LiveEvent], after: int) -> RunChanges:
@@ -167,10 +174,11 @@ class LiveFeeds:
     ) -> None:
         """Make sure `feed` took every change up to `upto` (a published sequence). `events`:
         the bus events of the run published in `(c, upto]`, `c` being the cursor of the
-        stream that passes them (never above the feed's): taken without a read."""
+        stream that passes them (never above the feed's): taken without a read, unless they
+        only name their records (a bus fed by a store follower), which are then read."""
         if feed.cursor >= upto:
             return
-        if events is not None and feed.cursor:
+        if events is not None and feed.cursor and all(carry_records(events)):
             feed.absorb(written(events, feed.cursor), upto)
             return
         async with self._lock:

@@ -52,7 +52,7 @@ def _bus(info: Info) -> LiveBus:
     if bus is None:
         raise ApiError(
             ErrorCode.UNAVAILABLE,
-            "live updates need ingest in this process (`runlens serve`, role all)",
+            "live updates are not served by this API (it has no live bus)",
         )
     return bus
 
@@ -219,8 +219,7 @@ async def _run_changes(
             yield updates
         summary = await stream.summary()
         if summary is not None and summary.status is not RunStatus.RUNNING:
-            updates = await stream.read_to(bus.last_seq)  # stored while replaying
-            yield [*updates, _totals(summary, stream.cursor)]
+            yield await _last_updates(info, stream, bus, summary)
             return
         while True:
             batch = await subscription.next_batch()
@@ -232,10 +231,24 @@ async def _run_changes(
                 yield updates
             if any(event.type in _RUN_EVENTS for event in batch):
                 summary = await stream.summary(told)
+                if summary is not None and summary.status is not RunStatus.RUNNING:
+                    yield await _last_updates(info, stream, bus, summary)
+                    return
                 if summary is not None:
                     yield [_totals(summary, stream.cursor)]
-                    if summary.status is not RunStatus.RUNNING:
-                        return
+
+
+async def _last_updates(
+    info: Info, stream: _RunStream, bus: LiveBus, summary: RunSummary
+) -> list[RunEventUpdate]:
+    """The end of the stream of an ended run: everything it stored (what `summary` counts
+    may be published later on a followed bus: wait for it), then its TOTALS."""
+    if bus.followed:
+        ctx = info.context
+        newest = await off_loop(ctx.reader.newest_seq, ctx.project_id, stream.feed.run_id)
+        await bus.published(newest)
+    updates = await stream.read_to(bus.last_seq)
+    return [*updates, _totals(summary, stream.cursor)]
 
 
 def _data_seq(batch: list[LiveEvent]) -> int:

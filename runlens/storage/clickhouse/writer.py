@@ -17,6 +17,7 @@ from runlens.storage.clickhouse import metrics, recovery, summaries
 from runlens.storage.clickhouse import queries as q
 from runlens.storage.clickhouse.connections import StoreConnections
 from runlens.storage.clickhouse.errors import translated
+from runlens.storage.clickhouse.follow_reads import REPORT_PROGRESS, writers_through
 from runlens.storage.clickhouse.rows import logs_to_rows, to_rows
 from runlens.storage.contract import LOST_REASON, EncodedBatch, RunKey, WriteResult
 from runlens.storage.summarize import Fact, fact_of, summarize
@@ -47,6 +48,19 @@ class StoreWriter(StoreConnections):
         with self._lock:
             self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
             return self._last_seq
+
+    def register_writer(self, writer_id: str) -> None:
+        """`ProgressLog.register_writer`: report, then hand out sequences above every report."""
+        self.report_progress(writer_id, self.next_seq())
+        with translated():
+            newest = writers_through(self._client(), 0)  # 0 s: none live, the highest report
+        with self._lock:
+            self._last_seq = max(self._last_seq, newest or 0)
+
+    def report_progress(self, writer_id: str, seq: int, retired: bool = False) -> None:
+        params = {"writer_id": writer_id, "seq": seq, "retired": retired}
+        with translated():
+            self._client().command(REPORT_PROGRESS, parameters=params)
 
     def encode(self, spans: Sequence[SpanRecord], logs: Sequence[LogRecord]) -> EncodedBatch:
         """Arrow tables of the records and the earliest start of each run they touch."""

@@ -141,6 +141,11 @@ class MemoryReads(MemoryTables):
                 found[run_id] = RunChanges(tuple(spans), tuple(logs))
         return found
 
+    def newest_seq(self, project_id: str, run_id: str) -> int:
+        with self._lock:
+            run = self._run(project_id, run_id)
+            return max([run.newest_span_seq, *(seq for _, seq in run.logs.values())])
+
     def actions_page(self, query: ActionQuery) -> list[ActionEntry]:
         with self._lock:
             self._open()

@@ -1,0 +1,18 @@
+-- How far each ingesting process has stored (docs/operations.md, "Live updates across
+-- processes"): `seq` is a commit sequence up to which every write the process began has ended.
+-- A process reports under an id of its own while it runs; `reported_at` is the server's clock,
+-- so a process that stopped reporting is told apart without trusting the writers' clocks.
+CREATE TABLE IF NOT EXISTS runlens.writer_progress
+(
+    writer_id           String,
+    seq                 UInt64,
+    retired             Bool,                  -- its last report: the process stopped
+    reported_at         DateTime64(6, 'UTC')   DEFAULT now64(6)
+)
+ENGINE = ReplacingMergeTree(seq)
+ORDER BY writer_id
+TTL toDateTime(reported_at) + INTERVAL 1 DAY;
+-- API processes read what was stored in a range of sequences (and summaries in a range of
+-- versions): each insert writes one sequence, so a minmax index skips the older parts.
+ALTER TABLE runlens.logs ADD INDEX IF NOT EXISTS idx_ingest_seq ingest_seq TYPE minmax GRANULARITY 1;
+ALTER TABLE runlens.run_summaries ADD INDEX IF NOT EXISTS idx_version version TYPE minmax GRANULARITY 1;
