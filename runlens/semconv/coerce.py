@@ -118,14 +118,18 @@ def as_json_text(value: AttrValue) -> str:
     return dumps(value)
 
 
-_LOOSE = ('": ', '", "', "}, {", "\n")
-"""What JSON written with spaces or indentation (json.dumps' defaults, pretty printing) contains."""
+_LOOSE_SHARE = 16
+"""JSON text is kept as sent while at most one character in this many is a separator's space."""
 
 
 def is_compact_json(text: str) -> bool:
-    """Cheap test that JSON text has no whitespace between tokens (a false "no" only costs a
-    re-encode: a string value may contain the same characters)."""
-    return not any(loose in text for loose in _LOOSE)
+    """Cheap test that JSON text is compact enough to store as sent: not pretty-printed (no line
+    break or tab between tokens: inside strings they are escaped) and, written with `", "` /
+    `": "` (json.dumps' defaults), at most 1/16 longer than compact. A false "no" only costs a
+    re-encode: a string value may contain the same characters."""
+    if "\n" in text or "\t" in text:
+        return False
+    return (text.count(", ") + text.count(": ")) * _LOOSE_SHARE <= len(text)
 
 
 def with_dropped(

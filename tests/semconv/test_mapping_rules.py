@@ -550,7 +550,7 @@ def test_payload_keys_are_stored_once(prices: PriceTable) -> None:
         ),
         prices,
     )
-    assert (tool.input, tool.output) == ('{"city":"Paris"}', '"sunny"')
+    assert (tool.input, tool.output) == ('{"city": "Paris"}', '"sunny"')  # JSON as sent
     assert set(tool.attributes) == {"gen_ai.operation.name"}
 
 

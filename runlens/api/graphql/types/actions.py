@@ -27,6 +27,7 @@ from runlens.api.graphql.types.events import (
     Summarization,
     json_value,
 )
+from runlens.semconv.copies import sent_attributes
 from runlens.semconv.records import LogRecord, SpanKind, SpanRecord
 
 RAW_RESPONSE_KEYS = ("output.value",)
@@ -136,9 +137,10 @@ class LlmCall(Event):
 
     @strawberry.field(description="The provider's response as captured, when it was.")
     def raw_response(self) -> JSON | None:
+        attributes = sent_attributes(self.span)
         for key in RAW_RESPONSE_KEYS:
-            if key in self.span.attributes:
-                return JSON(json_value(self.span.attributes[key]))
+            if key in attributes:
+                return JSON(json_value(attributes[key]))
         return None
 
     @strawberry.field

@@ -17,6 +17,7 @@ from runlens.api.graphql.context_items import message_text, messages_of, output_
 from runlens.api.graphql.timeline import TimelineView, event_outcome, event_status
 from runlens.api.graphql.types.common import ErrorDetail, timestamp
 from runlens.semconv import keys
+from runlens.semconv.copies import sent_attributes
 from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus
 
 # The GraphQL enum is the semconv kind itself, so the two can never drift apart.
@@ -123,7 +124,7 @@ class Event:
 
     @strawberry.field(description="Raw span attributes, values as text.")
     def attributes(self) -> JSON:
-        return JSON(dict(self.span.attributes))
+        return JSON(dict(sent_attributes(self.span)))
 
     @strawberry.field(
         description="Values and matches redacted before storage (runlens.redaction.count)."
