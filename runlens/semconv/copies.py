@@ -12,6 +12,7 @@ as an attribute is stored as a JSON string).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Collection
 
 from runlens.semconv import keys
@@ -47,7 +48,12 @@ def find_copies(
 
 def copies_note(copies: dict[str, str]) -> str:
     """The value of `runlens.payload.copies` for `find_copies`' result."""
-    return dumps(copies)
+    return _note(tuple(copies.items()))
+
+
+@lru_cache(maxsize=256)
+def _note(copies: tuple[tuple[str, str], ...]) -> str:
+    return dumps(dict(copies))  # a few combinations of a few keys: written once each
 
 
 def sent_attributes(span: SpanRecord) -> dict[str, str]:

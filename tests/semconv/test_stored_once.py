@@ -63,16 +63,17 @@ def test_json_compact_enough_is_stored_as_sent(prices: PriceTable) -> None:
     assert (tool.input, tool.output) == (ARGUMENTS, json.dumps(RESULT))
 
 
-def test_loose_json_is_written_compactly(prices: PriceTable) -> None:
-    pretty = json.dumps(json.loads(MESSAGES), indent=2)
-    dense = json.dumps({"a": 1, "b": 2, "c": [1, 2, 3]})  # mostly separators
-    chat = mapped(span({**CHAT, "gen_ai.input.messages": pretty}), prices)
-    assert chat.input == json.dumps(json.loads(MESSAGES), separators=(",", ":"))
+def test_pretty_printed_json_is_written_compactly(prices: PriceTable) -> None:
+    compact = json.dumps(json.loads(MESSAGES), separators=(",", ":"))
+    for pretty in (json.dumps(json.loads(MESSAGES), indent=2), MESSAGES.replace(", ", ",\t")):
+        chat = mapped(span({**CHAT, "gen_ai.input.messages": pretty}), prices)
+        assert chat.input == compact
+    arguments = json.dumps({"a": 1, "b": [1, 2]}, indent=1)
     tool = mapped(
-        span({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": dense}),
+        span({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": arguments}),
         prices,
     )
-    assert tool.input == '{"a":1,"b":2,"c":[1,2,3]}'
+    assert tool.input == '{"a":1,"b":[1,2]}'
 
 
 def test_copies_of_the_payload_are_stored_once_and_rebuilt(prices: PriceTable) -> None:
