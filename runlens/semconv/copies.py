@@ -12,8 +12,8 @@ as an attribute is stored as a JSON string).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from collections.abc import Collection
+from functools import lru_cache
 
 from runlens.semconv import keys
 from runlens.semconv.coerce import dumps

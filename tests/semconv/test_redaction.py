@@ -68,7 +68,7 @@ def tool_output(text: str, redactor: Redactor = DEFAULT) -> SpanRecord:
         # after multi-byte text (the triggers scan UTF-8 bytes)
         ("Schlüssel für 日本: sk-proj-4f9XkQ2mZt7LwB8vR1nY3cH6 ✓", "api_key"),
         ("Überweisung — Authorization: Bearer abc.def-ghi_123", "bearer"),
-        ("ℹ️ écrire à jane.doe@example.com", "email"),
+        ("Dès réception, écrire à jane.doe@example.com", "email"),
     ],
 )
 def test_builtin_rules(text: str, rule: str) -> None:
