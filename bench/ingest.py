@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.null_receiver import null_receiver_main
 from bench.report import Report, render
 from bench.sender import Round, RoundResult, SenderReady, sender_main
+from bench.sequence import run_sequence
 from bench.serve_process import ServeProcess, ServerFigures
 from bench.store_figures import StoreFigures, inspect_store
 
@@ -155,7 +156,9 @@ def cpu_busy(seconds: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
-    parser.add_argument("--spans", type=int, default=200_000, help="spans per round")
+    parser.add_argument(
+        "--spans", type=int, help="spans per round (default 200,000; 50,000 with --sequence)"
+    )
     parser.add_argument("--quick", action="store_true", help="20k spans, one round each")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per receiver")
     parser.add_argument("--senders", type=int, default=4, help="sender processes")
@@ -164,8 +167,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=Path, help="py-spy raw profile of the last runlens round")
     parser.add_argument("--keep", action="store_true", help="keep the runlens data directories")
+    parser.add_argument(
+        "--sequence",
+        action="store_true",
+        help="the shared yardstick's sequence instead (bench/sequence.py): do-nothing, runlens, "
+        "do-nothing, dual and GenAI-only workloads, pre-serialised requests",
+    )
+    parser.add_argument("--in-flight", type=int, default=8, help="requests in flight (sequence)")
     args = parser.parse_args(argv)
-    spans, rounds = (20_000, 1) if args.quick else (args.spans, args.rounds)
+    if args.sequence:
+        spans = 20_000 if args.quick else args.spans or 50_000
+        met = run_sequence(spans, args.batch, args.in_flight, args.seed, args.max_seconds)
+        return 0 if met else 1
+    spans, rounds = (20_000, 1) if args.quick else (args.spans or 200_000, args.rounds)
 
     busy = cpu_busy(2.0)
     ctx = mp.get_context("spawn")

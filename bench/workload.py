@@ -7,6 +7,12 @@ prompt (the same on every call), the conversation so far (growing per turn, olde
 past a window as agents do), tool definitions, the answer and usage. Text is drawn from a
 Zipf-weighted synthetic vocabulary so it compresses about as well as English prose, and differs
 from run to run, so the bytes on disk are not flattered by identical payloads.
+
+`openinference=True` adds what an OpenInference instrumentation records on the same spans
+(dual instrumentation): `openinference.span.kind`, `llm.*` and `tool.*` keys, and the same
+payloads again as `input.value` / `output.value`. `as_instrumented=True` writes JSON as
+`json.dumps` does by default (`", "`, `": "`) and the system prompt as the first input message,
+as the OTel GenAI instrumentations send them (and as the shared yardstick does).
 """
 
 from __future__ import annotations
@@ -46,8 +52,19 @@ class Vocabulary:
 class Workload:
     """Deterministic agent runs for one sender: `batches()` yields lists of `batch_size` spans."""
 
-    def __init__(self, seed: int, sender: int, start_ns: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        sender: int,
+        start_ns: int,
+        *,
+        openinference: bool = False,
+        as_instrumented: bool = False,
+    ) -> None:
         """Runs start at `start_ns` (recent: older spans would fall outside the retention)."""
+        self._openinference = openinference
+        self._instrumented = as_instrumented
+        self._json = _spaced if as_instrumented else _json
         self._rng = random.Random(f"{seed}:{sender}")
         words = Vocabulary(random.Random(seed))
         self._words = words
@@ -96,24 +113,7 @@ class Workload:
             else:
                 arguments = {"query": words.text(rng, rng.randint(4, 12)), "limit": 10}
                 part = {"type": "tool_call", "id": call_id, "name": tool, "arguments": arguments}
-            window = _window(history)
-            input_tokens = (len(system) + len(window)) // 4
-            attributes = {
-                "gen_ai.operation.name": "chat",
-                "gen_ai.provider.name": "anthropic" if model.startswith("claude") else "openai",
-                "gen_ai.request.model": model,
-                "gen_ai.response.model": model,
-                "gen_ai.response.id": "chatcmpl-" + format(rng.getrandbits(116), "029x"),
-                "gen_ai.request.temperature": 0.2,
-                "gen_ai.response.finish_reasons": ["stop" if last else "tool_call"],
-                "gen_ai.usage.input_tokens": input_tokens,
-                "gen_ai.usage.cache_read.input_tokens": (input_tokens // 2 // 128) * 128,
-                "gen_ai.usage.output_tokens": rng.randint(20, 400),
-                "gen_ai.system_instructions": _json([{"type": "text", "content": system}]),
-                "gen_ai.input.messages": window,
-                "gen_ai.output.messages": _json([_message("assistant", part)]),
-                "gen_ai.tool.definitions": _json(tools),
-            }
+            attributes = self._chat(model, system, _window(history), part, tools=tools, last=last)
             end = now + rng.randint(400, 4_000) * 1_000_000
             spans.append(
                 self._span(
@@ -129,9 +129,11 @@ class Workload:
                 "gen_ai.operation.name": "execute_tool",
                 "gen_ai.tool.name": tool,
                 "gen_ai.tool.call.id": call_id,
-                "gen_ai.tool.call.arguments": _json(part["arguments"]),
+                "gen_ai.tool.call.arguments": self._json(part["arguments"]),
                 "gen_ai.tool.call.result": result,
             }
+            if self._openinference:
+                tool_attributes |= _openinference_tool(tool_attributes)
             end = now + rng.randint(20, 3_000) * 1_000_000
             spans.append(
                 self._span(f"execute_tool {tool}", root, tool_attributes, start=now, end=end)
@@ -143,15 +145,56 @@ class Workload:
             "gen_ai.operation.name": "invoke_agent",
             "gen_ai.agent.name": agent,
             "gen_ai.request.model": model,
-            "gen_ai.input.messages": _json(history[:1]),
-            "gen_ai.output.messages": _json(history[-1:]),
+            "gen_ai.input.messages": self._json(history[:1]),
+            "gen_ai.output.messages": self._json(history[-1:]),
         }
+        if self._openinference:
+            answer = str(history[-1]["parts"][0].get("content", ""))
+            root_attributes |= _openinference_agent(agent, question, answer)
         spans.append(
             self._span(
                 f"invoke_agent {agent}", None, root_attributes, start=start, end=now, ctx=root
             )
         )
         return spans
+
+    def _chat(
+        self,
+        model: str,
+        system: str,
+        window: list[dict[str, Any]],
+        part: dict[str, Any],
+        *,
+        tools: list[dict[str, str]],
+        last: bool,
+    ) -> dict[str, Any]:
+        """A chat span's attributes: the request `window`, the answer `part`."""
+        rng = self._rng
+        if self._instrumented:
+            window.insert(0, _message("system", {"type": "text", "content": system}))
+        sent = self._json(window)
+        input_tokens = (len(sent) + (0 if self._instrumented else len(system))) // 4
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "anthropic" if model.startswith("claude") else "openai",
+            "gen_ai.request.model": model,
+            "gen_ai.response.model": model,
+            "gen_ai.response.id": "chatcmpl-" + format(rng.getrandbits(116), "029x"),
+            "gen_ai.request.temperature": 0.2,
+            "gen_ai.response.finish_reasons": ["stop" if last else "tool_call"],
+            "gen_ai.usage.input_tokens": input_tokens,
+            "gen_ai.usage.cache_read.input_tokens": (input_tokens // 2 // 128) * 128,
+            "gen_ai.usage.output_tokens": rng.randint(20, 400),
+            "gen_ai.input.messages": sent,
+            "gen_ai.output.messages": self._json([_message("assistant", part)]),
+            "gen_ai.tool.definitions": self._json(tools),
+        }
+        if not self._instrumented:
+            system_part = [{"type": "text", "content": system}]
+            attributes["gen_ai.system_instructions"] = self._json(system_part)
+        if self._openinference:
+            attributes |= _openinference_llm(attributes, self._json({"temperature": 0.2}))
+        return attributes
 
     def _span(
         self,
@@ -180,6 +223,46 @@ class Workload:
         )
 
 
+def _openinference_llm(genai: dict[str, Any], parameters: str) -> dict[str, Any]:
+    """What OpenInference records on an LLM span that GenAI attributes describe too."""
+    prompt, completion = genai["gen_ai.usage.input_tokens"], genai["gen_ai.usage.output_tokens"]
+    return {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": genai["gen_ai.request.model"],
+        "llm.provider": genai["gen_ai.provider.name"],
+        "llm.invocation_parameters": parameters,
+        "llm.token_count.prompt": prompt,
+        "llm.token_count.completion": completion,
+        "llm.token_count.total": prompt + completion,
+        "input.value": genai["gen_ai.input.messages"],
+        "input.mime_type": "application/json",
+        "output.value": genai["gen_ai.output.messages"],
+        "output.mime_type": "application/json",
+    }
+
+
+def _openinference_tool(genai: dict[str, str]) -> dict[str, str]:
+    return {
+        "openinference.span.kind": "TOOL",
+        "tool.name": genai["gen_ai.tool.name"],
+        "input.value": genai["gen_ai.tool.call.arguments"],
+        "input.mime_type": "application/json",
+        "output.value": genai["gen_ai.tool.call.result"],
+        "output.mime_type": "text/plain",
+    }
+
+
+def _openinference_agent(agent: str, question: str, answer: str) -> dict[str, str]:
+    return {
+        "openinference.span.kind": "AGENT",
+        "agent.name": agent,
+        "input.value": question,
+        "input.mime_type": "text/plain",
+        "output.value": answer,
+        "output.mime_type": "text/plain",
+    }
+
+
 def _message(role: str, part: dict[str, Any]) -> dict[str, Any]:
     return {"role": role, "parts": [part]}
 
@@ -188,7 +271,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _window(history: list[dict[str, Any]]) -> str:
+def _spaced(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _window(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The request's messages: the first user message and as many recent turns as fit."""
     kept = [history[0]]
     size = len(_json(history[0]))
@@ -197,4 +284,4 @@ def _window(history: list[dict[str, Any]]) -> str:
         if size > _HISTORY_WINDOW and len(kept) > 1:
             break
         kept.insert(1, message)
-    return _json(kept)
+    return kept

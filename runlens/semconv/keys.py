@@ -49,6 +49,9 @@ RUNLENS_LIMITS_DROPPED_ATTRIBUTES = "runlens.limits.dropped_attributes"
 """Set by runlens: attributes dropped past the per-span (or per-record) limit."""
 RUNLENS_LIMITS_DROPPED_EVENTS = "runlens.limits.dropped_events"
 """Set by runlens: span events dropped past the per-span limit."""
+RUNLENS_PAYLOAD_COPIES = "runlens.payload.copies"
+"""Set by runlens: JSON object naming the payload keys left out of `attributes` because their
+value is the span's `input` or `output` as stored (`semconv.copies`); never taken from a sender."""
 
 # --- OpenTelemetry resource, status and code location ----------------------------------------
 SERVICE_NAME = "service.name"
@@ -271,6 +274,26 @@ PAYLOAD_KEYS = (
     PAI_FINAL_RESULT,
 )
 """Single payload keys."""
+PAYLOAD_INPUT_KEYS = frozenset(
+    {
+        GEN_AI_INPUT_MESSAGES,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        OI_INPUT_VALUE,
+        TL_ENTITY_INPUT,
+        PAI_ALL_MESSAGES,
+    }
+)
+"""Payload keys that hold a span's input (the others but `gen_ai.system_instructions`, its
+output): a copy of the input under one of them is left out of `attributes`."""
+PAYLOAD_OUTPUT_KEYS = frozenset(
+    {
+        GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_TOOL_CALL_RESULT,
+        OI_OUTPUT_VALUE,
+        TL_ENTITY_OUTPUT,
+        PAI_FINAL_RESULT,
+    }
+)
 PAYLOAD_FAMILIES = (
     OI_INPUT_MESSAGES_PREFIX,
     OI_OUTPUT_MESSAGES_PREFIX,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from runlens.semconv import genai, keys, logfire, openinference, openllmetry
 from runlens.semconv.coerce import as_str, attributes_text, dumps, in_range, with_dropped
+from runlens.semconv.copies import copies_note, find_copies
 from runlens.semconv.draft import SpanDraft, scan
 from runlens.semconv.errors import code_location, error_of
 from runlens.semconv.kinds import base_kind, is_chain, summarizing_name
@@ -78,24 +79,7 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
     cost, cost_source = _cost(draft, usage, prices)
     output_messages = draft.output_messages or []
 
-    payload: list[str] = []  # keys (or families) whose content went into input / output
-    if draft.input:
-        payload.append(draft.input_source)
-    elif draft.input_messages is not None:
-        draft.input, prepended = messages_text(
-            draft.input_messages, draft.input_messages_text, draft.system
-        )
-        payload.append(draft.input_messages_source)
-        if prepended:
-            payload.append(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
-    elif draft.system is not None and draft.llm_like:
-        draft.input = dumps([draft.system])
-        payload.append(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
-    if draft.output:
-        payload.append(draft.output_source)
-    elif draft.output_messages is not None:
-        draft.output = draft.output_messages_text or dumps(draft.output_messages)
-        payload.append(draft.output_messages_source)
+    payload = _payload(draft)
     stop_reason = draft.stop_reason or first_finish_reason(output_messages)
     _fill_from_context(draft, kind, attributes, found.openinference or found.openllmetry)
 
@@ -139,15 +123,47 @@ def map_span(raw: RawSpan, *, project_id: str, prices: PriceTable) -> SpanRecord
         code_function=function,
         code_lineno=in_range(lineno, 0, 2**32 - 1, 0) or 0,
         dialects=tuple(dialects),
-        attributes=with_dropped(
-            attributes_text(attributes, payload), raw.dropped_attributes, raw.dropped_events
-        ),
+        attributes=_stored_attributes(raw, payload, draft),
         resource=attributes_text(raw.resource),
         events=_events_json(raw),
         scope_name=raw.scope_name,
         truncated=bool(raw.truncated_keys),
         binary=bool(raw.binary_keys),
     )
+
+
+def _payload(draft: SpanDraft) -> list[str]:
+    """Compose `input` / `output` from what the mappers found; the keys (or families) whose
+    content went into them."""
+    payload: list[str] = []
+    if draft.input:
+        payload.append(draft.input_source)
+    elif draft.input_messages is not None:
+        draft.input, prepended = messages_text(
+            draft.input_messages, draft.input_messages_text, draft.system
+        )
+        payload.append(draft.input_messages_source)
+        if prepended:
+            payload.append(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
+    elif draft.system is not None and draft.llm_like:
+        draft.input = dumps([draft.system])
+        payload.append(keys.GEN_AI_SYSTEM_INSTRUCTIONS)
+    if draft.output:
+        payload.append(draft.output_source)
+    elif draft.output_messages is not None:
+        draft.output = draft.output_messages_text or dumps(draft.output_messages)
+        payload.append(draft.output_messages_source)
+    return payload
+
+
+def _stored_attributes(raw: RawSpan, payload: list[str], draft: SpanDraft) -> dict[str, str]:
+    """The raw attributes as text, without the payload keys the columns hold (taken from, or
+    copies of them: `semconv.copies`), with the decoder's drop counts."""
+    copies = find_copies(raw.attributes, payload, draft.input, draft.output)
+    stored = attributes_text(raw.attributes, [*payload, *copies, keys.RUNLENS_PAYLOAD_COPIES])
+    if copies:
+        stored[keys.RUNLENS_PAYLOAD_COPIES] = copies_note(copies)
+    return with_dropped(stored, raw.dropped_attributes, raw.dropped_events)
 
 
 def _fill_from_context(

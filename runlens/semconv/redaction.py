@@ -20,7 +20,7 @@ from functools import partial
 from itertools import combinations
 from typing import TypeVar
 
-from ahocorasick_rs import AhoCorasick
+from ahocorasick_rs import BytesAhoCorasick
 
 from runlens.semconv import keys
 from runlens.semconv.coerce import as_text, dumps
@@ -105,14 +105,17 @@ class _Needles:
 
     def __init__(self, case: int) -> None:
         words = tuple(dict.fromkeys(w for needles in _NEEDLES.values() for w in needles[case]))
-        self.matcher = AhoCorasick(list(words))
+        # On UTF-8 bytes: the needles are ASCII, whose bytes occur in UTF-8 only as those
+        # characters, and scanning bytes is ~4x faster than a str (no character offsets).
+        self.matcher = BytesAhoCorasick([word.encode() for word in words])
         self.rules = tuple(
             frozenset(rule for rule, needles in _NEEDLES.items() if word in needles[case])
             for word in words
         )
 
     def found(self, text: str, into: set[str]) -> None:
-        for index, _, _ in self.matcher.find_matches_as_indexes(text, overlapping=True):
+        data = text.encode("utf-8", "surrogatepass")
+        for index, _, _ in self.matcher.find_matches_as_indexes(data, overlapping=True):
             into |= self.rules[index]
 
 

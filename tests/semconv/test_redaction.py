@@ -65,6 +65,10 @@ def tool_output(text: str, redactor: Redactor = DEFAULT) -> SpanRecord:
         ("Authorization: Bearer abc.def-ghi_123", "bearer"),
         ("curl -H 'authorization: Basic dXNlcjpwYXNzd29yZA=='", "bearer"),
         ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", "bearer"),
+        # after multi-byte text (the triggers scan UTF-8 bytes)
+        ("Schlüssel für 日本: sk-proj-4f9XkQ2mZt7LwB8vR1nY3cH6 ✓", "api_key"),
+        ("Überweisung — Authorization: Bearer abc.def-ghi_123", "bearer"),
+        ("Dès réception, écrire à jane.doe@example.com", "email"),
     ],
 )
 def test_builtin_rules(text: str, rule: str) -> None:

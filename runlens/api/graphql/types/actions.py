@@ -24,6 +24,7 @@ from runlens.runs.events import json_value
 from runlens.runs.output import streamed_text, terminal_output
 from runlens.runs.view import RunView
 from runlens.semconv.records import SpanKind, SpanRecord
+from runlens.semconv.copies import sent_attributes
 
 RAW_RESPONSE_KEYS = ("output.value",)
 """Attributes holding the provider's response as received (OpenInference `output.value`)."""
@@ -137,9 +138,10 @@ class LlmCall(Event):
 
     @strawberry.field(description="The provider's response as captured, when it was.")
     def raw_response(self) -> JSON | None:
+        attributes = sent_attributes(self.span)
         for key in RAW_RESPONSE_KEYS:
-            if key in self.span.attributes:
-                return JSON(json_value(self.span.attributes[key]))
+            if key in attributes:
+                return JSON(json_value(attributes[key]))
         return None
 
     @strawberry.field

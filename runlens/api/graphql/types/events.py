@@ -16,6 +16,7 @@ from runlens.runs.context import message_text, messages_of, output_text
 from runlens.runs.events import duration_ms, event_id, event_outcome, event_status, json_value
 from runlens.runs.view import RunView
 from runlens.semconv import keys
+from runlens.semconv.copies import sent_attributes
 from runlens.semconv.records import SpanKind, SpanRecord, SpanStatus
 
 # The GraphQL enum is the semconv kind itself, so the two can never drift apart.
@@ -104,7 +105,7 @@ class Event:
 
     @strawberry.field(description="Raw span attributes, values as text.")
     def attributes(self) -> JSON:
-        return JSON(dict(self.span.attributes))
+        return JSON(dict(sent_attributes(self.span)))
 
     @strawberry.field(
         description="Values and matches redacted before storage (runlens.redaction.count)."
