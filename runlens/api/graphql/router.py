@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
@@ -49,6 +50,24 @@ class RunlensGraphQLRouter(GraphQLRouter[Context, None]):
         except AuthFailure as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
         return _ACK
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """An answer over HTTP, encoded by orjson (several times faster than `json.dumps` on
+        a page of runs or events); WebSocket messages keep Strawberry's text encoding."""
+        try:
+            body = orjson.dumps(response_data)
+        except TypeError:  # orjson.JSONEncodeError: an integer past 64 bits in a JSON payload
+            encoded = self.encode_json(response_data)
+            body = encoded if isinstance(encoded, bytes) else encoded.encode()
+        response = Response(
+            body, media_type="application/json", status_code=sub_response.status_code or 200
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from runlens.api.graphql.errors import log_errors, mark_code
+from runlens.api.graphql.execution import execution_class
 from runlens.api.graphql.limits import alias_limit, depth_limit
 from runlens.api.graphql.mutation import Mutation
 from runlens.api.graphql.query import Query
@@ -44,6 +45,10 @@ class _ParserCache(ParserCache):
 
 
 class RunlensSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execution_context_class = execution_class(self._schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
