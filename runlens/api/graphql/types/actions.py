@@ -23,8 +23,8 @@ from runlens.runs.context import content_captured, context_of, reasoning_text, r
 from runlens.runs.events import json_value
 from runlens.runs.output import streamed_text, terminal_output
 from runlens.runs.view import RunView
-from runlens.semconv.records import SpanKind, SpanRecord
 from runlens.semconv.copies import sent_attributes
+from runlens.semconv.records import SpanKind, SpanRecord
 
 RAW_RESPONSE_KEYS = ("output.value",)
 """Attributes holding the provider's response as received (OpenInference `output.value`)."""
