@@ -73,14 +73,16 @@ export function TimelinePage({ params }) {
   const select = (event, replace = true) => navigate(withQuery({ event: event?.id }), { replace });
 
   // The first page (the one holding the linked event, if any); the feed then follows the run
-  // from the sequence that page was read at.
+  // from the sequence that page was read at. A run just started may not be known yet: read
+  // again once its summary is (useRun waits for it).
   useEffect(() => {
     feed.onEvent = (event, seq) => pages.place(event, seq);
+    if (pages.total !== null || pages.pending.size) return;
     const first = selected ? pages.around(selected) : pages.load(0);
     first.then(() => {
       if (!feed.paged && pages.total !== null) feed.startAt(pages.readAt || null);
     });
-  }, [pages]);
+  }, [pages, Boolean(run)]);
   // A run that ended with events still shown running: read the pages again (they settle).
   useEffect(() => {
     if (feed.state !== "finished") return undefined;
@@ -158,7 +160,7 @@ export function TimelinePage({ params }) {
             <span class="muted small">${countLabel(pages, kinds.length + statuses.length > 0)}</span>
           </div>
         </div>
-        ${pages.error && pages.total === null
+        ${pages.error && pages.total === null && pages.error.code !== "NOT_FOUND"
           ? html`<${ErrorState} error=${pages.error} retry=${() => pages.load(0)} />`
           : total
             ? html`<${EventList} pages=${pages} version=${pages.rows.length} selected=${selected} onSelect=${(e) => { if (follow) setFollow(false); select(e); }} />`

@@ -89,7 +89,9 @@ export function EventList({ pages, selected, onSelect }) {
     const el = box.current;
     if (index < 0 || !el) return;
     const top = index * ROW;
-    if (top < el.scrollTop) el.scrollTop = top;
+    const far = top < el.scrollTop - 2 * ROW || top > el.scrollTop + el.clientHeight + ROW;
+    if (far) el.scrollTop = top - (el.clientHeight - ROW) / 2; // a jump (a link): in the middle
+    else if (top < el.scrollTop) el.scrollTop = top; // a step: just into view
     else if (top + ROW > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW - el.clientHeight;
   }, [selected, index]);
   const first = Math.max(Math.floor(view.top / ROW) - MARGIN, 0);
