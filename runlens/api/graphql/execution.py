@@ -1,4 +1,4 @@
-"""GraphQL execution with a short path for plain leaf fields.
+"""GraphQL execution with a short path for plain fields.
 
 graphql-core executes every field of every object through the same machinery: a path entry, a
 resolve info, Strawberry's resolver wrapper (argument conversion, its own info object, field
@@ -6,13 +6,15 @@ extensions), then value completion. A page of runs or a run's events is mostly s
 enums read from an attribute or a method of one argument (`self`): in a page of 50 runs that
 machinery ran ~1,000 times and was most of the API's own time.
 
-`leaf_getters` finds those fields once, when the schema is built: a scalar or enum field (or a
-list of them) whose value is an attribute of the source, or a synchronous method taking only
-`self`, with no arguments, no field extensions or permissions. `FastLeafExecution` completes
-them inline with the type's own output coercion. Anything else, and any field whose value is
-null (a non-null field must report an error), an exception, or not coercible, takes
-graphql-core's ordinary path, which computes it again and answers exactly as before (these
-getters are pure). Errors, paths, nullability and the answer's shape are unchanged.
+`leaf_getters` finds those fields once, when the schema is built: fields whose value is an
+attribute of the source, or comes from a synchronous method taking only `self`, with no
+arguments, no field extensions or permissions, and whose type is a scalar or enum (or a list of
+them) or one concrete object type. `FastLeafExecution` completes the leaves inline with the
+type's own output coercion and executes such an object's own fields at once. Anything else, and
+any value that is null where the type forbids it, an exception, not coercible or of another
+class, takes graphql-core's ordinary path, which computes it again and answers exactly as
+before (these getters are pure). Errors, paths, nullability and the answer's shape are
+unchanged (tests/api/test_execution.py compares both executions).
 """
 
 from __future__ import annotations
