@@ -27,9 +27,11 @@ def summary(sql: Client, run_id: str) -> dict[str, object]:
 
 
 def recomputed_since(sql: Client, run_id: str, before: dict[str, object]) -> dict[str, object]:
-    """The run's summary once recomputed after `before` was read (summaries follow exports)."""
+    """The run's summary once refreshed after the writes that followed `before` (summaries follow
+    exports; `spans_seq`, the commit sequence a summary covers, grows with every refresh after
+    a write, while `version` grows only when the run's spans do)."""
     row = summary(sql, run_id)
-    assert row["version"] > before["version"]  # type: ignore[operator]
+    assert row["spans_seq"] > before["spans_seq"]  # type: ignore[operator]
     return row
 
 
