@@ -13,7 +13,7 @@ published (`LiveBus.advance`).
 
 Run summaries are not ordered by sequence (a collector recomputes them in a thread of its own):
 the follower reads those recomputed in the last `summary_window_s`, de-duplicated by run and
-version, and publishes each one once the sequence it covers is published, so a subscriber told
+refresh time, and publishes each one once the sequence it covers is published, so a subscriber told
 of a summary can read every write it counts.
 """
 
@@ -35,7 +35,7 @@ WRITER_EXPIRY_S = 30.0
 """A collector that has not reported for this long is no longer waited for (it stopped, or
 lost the store): its writes still in flight, if they ever land, may be missed live."""
 SUMMARY_WINDOW_S = 10.0
-"""How long after its version a run summary may become visible and still be published."""
+"""How long after its recompute a run summary may become visible and still be published."""
 
 
 def to_events(
@@ -142,8 +142,9 @@ class StoreFollower:
         due: dict[RunKey, StoredSummary] = {}
         for summary in summaries:
             key = RunKey(summary.project_id, summary.run_id)
-            if summary.spans_seq <= upto and (key, summary.version) not in self._summaries_seen:
-                self._summaries_seen.add((key, summary.version))
+            seen = (key, summary.refreshed_us)
+            if summary.spans_seq <= upto and seen not in self._summaries_seen:
+                self._summaries_seen.add(seen)
                 due[key] = summary
         return list(due.values())
 

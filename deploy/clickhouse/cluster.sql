@@ -130,9 +130,10 @@ CREATE TABLE IF NOT EXISTS runlens.run_summaries_local ON CLUSTER '{cluster}'
     error_message       String                 CODEC(ZSTD(3)),
     version             UInt64,
     spans_seq           UInt64 DEFAULT version,   -- 009_summary_spans_seq.sql
+    refreshed_at        DateTime64(6, 'UTC') DEFAULT now64(6),   -- 012_writer_progress.sql
     INDEX idx_run_id  run_id     TYPE bloom_filter(0.001) GRANULARITY 1,
     INDEX idx_started started_at TYPE minmax GRANULARITY 1,
-    INDEX idx_version version    TYPE minmax GRANULARITY 1   -- 011_writer_progress.sql
+    INDEX idx_refreshed refreshed_at TYPE minmax GRANULARITY 1   -- 012_writer_progress.sql
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/run_summaries', '{replica}', version)
 ORDER BY (project_id, toStartOfDay(first_seen_at), run_id)
@@ -160,7 +161,7 @@ CREATE TABLE IF NOT EXISTS runlens.logs_local ON CLUSTER '{cluster}'
     ingested_at         DateTime64(6, 'UTC')   CODEC(Delta, ZSTD(1)),
     ingest_seq          UInt64                 CODEC(T64, ZSTD(1)),   -- 005_ingest_seq.sql
     INDEX idx_run_id run_id TYPE bloom_filter(0.001) GRANULARITY 1,
-    INDEX idx_ingest_seq ingest_seq TYPE minmax GRANULARITY 1   -- 011_writer_progress.sql
+    INDEX idx_ingest_seq ingest_seq TYPE minmax GRANULARITY 1   -- 012_writer_progress.sql
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/runlens/logs', '{replica}', ingested_at)
 PARTITION BY toYYYYMMDD(time)
@@ -208,7 +209,7 @@ CREATE TABLE IF NOT EXISTS runlens.api_keys ON CLUSTER '{cluster}'
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/runlens/api_keys', '{replica}', updated_at)
 ORDER BY key_id;
 
--- How far each ingesting process has stored (011_writer_progress.sql): few rows, read by
+-- How far each ingesting process has stored (012_writer_progress.sql): few rows, read by
 -- every API process: one replicated table, not sharded.
 CREATE TABLE IF NOT EXISTS runlens.writer_progress ON CLUSTER '{cluster}'
 (

@@ -2,11 +2,12 @@
 learns of the writes of the processes that do (runlens/follower.py turns it into live events).
 
 Spans and log records carry the commit sequence of their write (`ingest_seq`); run summaries
-the time of their recompute (`version`, in µs like the sequences) and the sequence they cover
-(`spans_seq`). Sequences of different processes interleave and a write with a lower sequence
-can become visible after one with a higher sequence, so each ingesting process reports how far
-it has stored (`ProgressLog`) and a reader reads only up to the lowest of those reports
-(`WriteLog.writers_through`): below it nothing more can appear.
+the time of their recompute (`refreshed_at`, in µs like the sequences), how much of the run
+they saw (`version`) and the sequence they cover (`spans_seq`). Sequences of different
+processes interleave and a write with a lower sequence can become visible after one with a
+higher sequence, so each ingesting process reports how far it has stored (`ProgressLog`) and
+a reader reads only up to the lowest of those reports (`WriteLog.writers_through`): below it
+nothing more can appear.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ class StoredSummary:
 
     project_id: str
     run_id: str
-    version: int  # when it was recomputed (µs)
+    version: int  # how much of the run it saw (storage/summarize.py)
     spans_seq: int  # every write of the run up to this sequence was read by the recompute
     first_seen_us: int  # when the run's first summary was recomputed
+    refreshed_us: int  # when it was recomputed (the store's clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +47,13 @@ class StoredBetween:
     """What every project stored in a range of sequences, in sequence order."""
 
     records: Sequence[StoredRecord]
-    summaries: Sequence[StoredSummary]  # by version
+    summaries: Sequence[StoredSummary]  # by refresh time
 
 
 class WriteLog(Protocol):
     def stored_between(self, after_seq: int, upto_seq: int, summaries_after: int) -> StoredBetween:
         """Spans and log records with `after_seq < ingest_seq <= upto_seq`, and run summaries
-        with `version > summaries_after`, of every project (three reads, pruned by sequence,
+        recomputed after `summaries_after` (µs), of every project (three reads, pruned by sequence,
         no FINAL)."""
         ...
 

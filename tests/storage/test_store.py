@@ -61,8 +61,9 @@ def _summary_rows(sql: Client, project_id: str, run_id: str) -> int:
 
 
 def _summary_columns(sql: Client, table: str, project_id: str) -> list[tuple[object, ...]]:
-    """Every column the two summary tables share (`spans_seq` is in `run_summaries` only)."""
-    columns = "* EXCEPT (spans_seq)" if table == "run_summaries" else "*"
+    """Every column the two summary tables share (`spans_seq` and `refreshed_at` are in
+    `run_summaries` only)."""
+    columns = "* EXCEPT (spans_seq, refreshed_at)" if table == "run_summaries" else "*"
     return sql.query(
         f"SELECT {columns} FROM runlens.{table} FINAL WHERE project_id = {{p:String}} "
         "ORDER BY run_id",

@@ -27,10 +27,10 @@ FROM {q.LOGS}
 WHERE ingest_seq > {{after_seq:UInt64}} AND ingest_seq <= {{upto_seq:UInt64}}"""
 
 STORED_SUMMARIES = f"""SELECT project_id, run_id, version, spans_seq,
-    toUnixTimestamp64Micro(first_seen_at)
+    toUnixTimestamp64Micro(first_seen_at), toUnixTimestamp64Micro(refreshed_at) AS refreshed
 FROM {q.RUN_SUMMARIES}
-WHERE version > {{summaries_after:UInt64}}
-ORDER BY version"""
+WHERE refreshed_at > fromUnixTimestamp64Micro({{summaries_after:Int64}}, 'UTC')
+ORDER BY refreshed"""
 
 REPORT_PROGRESS = f"""INSERT INTO {WRITER_PROGRESS} (writer_id, seq, retired)
 SELECT {{writer_id:String}}, {{seq:UInt64}}, {{retired:Bool}}"""
@@ -83,8 +83,10 @@ class FollowReads(StoreConnections):
         return StoredBetween(
             records,
             [
-                StoredSummary(project, run, int(version), int(spans_seq), int(first_seen))
-                for project, run, version, spans_seq, first_seen in summaries
+                StoredSummary(
+                    project, run, int(version), int(spans_seq), int(first_seen), int(refreshed)
+                )
+                for project, run, version, spans_seq, first_seen, refreshed in summaries
             ],
         )
 

@@ -12,7 +12,10 @@ CREATE TABLE IF NOT EXISTS runlens.writer_progress
 ENGINE = ReplacingMergeTree(seq)
 ORDER BY writer_id
 TTL toDateTime(reported_at) + INTERVAL 1 DAY;
--- API processes read what was stored in a range of sequences (and summaries in a range of
--- versions): each insert writes one sequence, so a minmax index skips the older parts.
+-- API processes read what was stored in a range of sequences, and the summaries refreshed in
+-- the last seconds (`refreshed_at`, the server's clock: `version` says how much of the run a
+-- summary saw, not when): each insert writes one sequence or one refresh time, so a minmax
+-- index skips the older parts.
 ALTER TABLE runlens.logs ADD INDEX IF NOT EXISTS idx_ingest_seq ingest_seq TYPE minmax GRANULARITY 1;
-ALTER TABLE runlens.run_summaries ADD INDEX IF NOT EXISTS idx_version version TYPE minmax GRANULARITY 1;
+ALTER TABLE runlens.run_summaries ADD COLUMN IF NOT EXISTS refreshed_at DateTime64(6, 'UTC') DEFAULT now64(6);
+ALTER TABLE runlens.run_summaries ADD INDEX IF NOT EXISTS idx_refreshed refreshed_at TYPE minmax GRANULARITY 1;
