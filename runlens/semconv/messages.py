@@ -142,7 +142,8 @@ def _openai_message(message: dict[str, Any]) -> Message:
                 parts.append(text_part(item["text"]))
             elif isinstance(item, str):
                 parts.append(text_part(item))
-    for call in message.get("tool_calls") or ():
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else ():
         if isinstance(call, dict):
             nested = call.get("function")
             function: dict[str, Any] = nested if isinstance(nested, dict) else call

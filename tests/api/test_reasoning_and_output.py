@@ -57,3 +57,5 @@ def test_reasoning_and_output_location(
     assert download.text == output["text"] == "a.txt\nwarn\nb\n"
     missing = httpx.get(f"{server.api_url}/export/runs/{run}/output/{span_id(llm)}", timeout=30)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    unknown = httpx.get(f"{server.api_url}/export/runs/no-such-run/output/0", timeout=30)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "NOT_FOUND"

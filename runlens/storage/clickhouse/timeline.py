@@ -158,10 +158,12 @@ def _with_defaults(table: pa.Table, fields: Collection[str] | None) -> pa.Table:
     if fields is None:
         return table
     names, columns = list(table.column_names), list(table.columns)
+    rows = table.num_rows
     for field, defaults in _FIELD_DEFAULTS.items():
         if field not in fields:
             names.extend(defaults)
-            columns.extend(pa.repeat(value, table.num_rows) for value in defaults.values())
+            # pa.repeat cannot make an empty list column (an unknown run reads no rows)
+            columns.extend(pa.repeat(v, rows) if rows else pa.nulls(0) for v in defaults.values())
     return pa.Table.from_arrays(columns, names=names)
 
 
